@@ -1,0 +1,107 @@
+from django.conf import settings
+from django.contrib.auth import logout
+from django.db import connection
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from recovery import progress
+from recovery.content import library
+
+
+@require_GET
+def home(request):
+    """Anyone: what this is and where to start; a signed-in user also sees where they left off."""
+    lib = library()
+    context = {"core": lib.core, "first": lib.core[0] if lib.core else None}
+    if request.user.is_authenticated:
+        context["tracker"] = progress.tracker_for(request)
+    return render(request, "recovery/home.html", context)
+
+
+@require_GET
+def page(request, slug):
+    """Anyone: a plain page from content/pages/."""
+    doc = library().pages.get(slug)
+    if doc is None:
+        raise Http404("No such page")
+    return render(request, "recovery/page.html", {"page": doc})
+
+
+@require_GET
+def steps(request):
+    """Anyone: the path in order, with each step's status for whoever is reading."""
+    lib = library()
+    tracker = progress.tracker_for(request)
+    return render(
+        request,
+        "recovery/steps.html",
+        {"core": lib.core, "optional": lib.optional, "tracker": tracker},
+    )
+
+
+@require_GET
+def step(request, slug):
+    """Anyone: one step; visiting it marks it started for whoever is reading."""
+    lib = library()
+    doc = lib.steps.get(slug)
+    if doc is None:
+        if slug in lib.aliases:
+            return HttpResponsePermanentRedirect(f"/steps/{lib.aliases[slug]}/")
+        if settings.DEBUG and slug in lib.broken:
+            problems = lib.problems_for(slug)
+            return render(request, "recovery/content_error.html", {"problems": problems}, status=500)
+        raise Http404("No such step")
+    tracker = progress.tracker_for(request)
+    tracker.visit(doc)
+    before, after = lib.neighbours(doc)
+    context = {
+        "step": doc,
+        "before": before,
+        "after": after,
+        "related": [lib.steps[s] for s in doc.related if s in lib.steps],
+        "tracker": tracker,
+        "status": tracker.status(doc.slug),
+        "ticked": tracker.ticked(doc.slug),
+        "answered": tracker.answered(doc.slug),
+        "collapse_notes": tracker.collapse_notes,
+    }
+    return render(request, "recovery/step.html", context)
+
+
+@never_cache
+def healthz(request):
+    """Anyone (load balancers): 200 when the database answers, 503 when it does not."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@csrf_exempt
+@require_POST
+@never_cache
+def quick_exit(request):
+    """Anyone: end the session at once and go to a neutral site.
+
+    Exempt from CSRF on purpose: leaving must work even from a page whose token has gone
+    stale, and the only thing a forged request could do is sign someone out.
+    """
+    logout(request)
+    request.session.flush()
+    response = redirect(settings.QUICK_EXIT_URL)
+    response["Clear-Site-Data"] = '"cache"'
+    return response
+
+
+def csrf_failure(request, reason=""):
+    return render(request, "403_csrf.html", status=403)
+
+
+def not_found(request, exception=None):
+    return render(request, "404.html", status=404)

@@ -1,0 +1,69 @@
+import pytest
+from django.test import Client
+
+from recovery import content
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_content_library():
+    """Each test reads content/ anew, so one test's edits never leak into another."""
+    from recovery.progress import forget_step_ids
+
+    content.reset()
+    forget_step_ids()
+    yield
+    content.reset()
+    forget_step_ids()
+
+
+@pytest.fixture
+def make_user(db, django_user_model):
+    def make(email="alice@example.com", password="a long calm password 1", verified=True):
+        from allauth.account.models import EmailAddress
+
+        user = django_user_model.objects.create_user(username=email, email=email, password=password)
+        EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+        user.raw_password = password
+        return user
+
+    return make
+
+
+@pytest.fixture
+def owner(make_user):
+    return make_user("alice@example.com")
+
+
+@pytest.fixture
+def stranger(make_user):
+    return make_user("charlie@example.com")
+
+
+@pytest.fixture
+def owner_client(owner):
+    client = Client()
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def stranger_client(stranger):
+    client = Client()
+    client.force_login(stranger)
+    return client
+
+
+@pytest.fixture
+def steps(db):
+    """Step rows in sync with content/ (migrate does this once; tests start from it)."""
+    from recovery.sync import sync_steps
+
+    sync_steps()
+    from recovery.models import Step
+
+    return {s.slug: s for s in Step.objects.all()}
