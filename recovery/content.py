@@ -1,0 +1,594 @@
+"""Step modules and plain pages, loaded from the Markdown files in content/.
+
+Each file is read, validated and rendered once, and kept by its content hash: a page view
+reads from memory. With CONTENT_RELOAD on (the default in development) a request first looks
+at the files' modification times and re-reads only the ones that changed, so a maintainer's
+edit shows on the next request. A file with errors is left out; the other pages stay up.
+"""
+
+import datetime
+import hashlib
+import math
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+
+from recovery import markdown
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+WORDS = re.compile(r"\w+")
+WORDS_PER_MINUTE = 200
+
+# The articles the modules draw on, by the key a step's `sources` uses.
+SOURCES = {
+    "healing-from-emotional-neglect": "Healing from Emotional Neglect in a Relationship",
+    "how-to-get-my-ex-back": "How to Get My Ex Back After a Bad Breakup",
+    "reconnecting-emotionally-after-betrayal": "Reconnecting Emotionally After Betrayal",
+    "recovering-from-relationship-rejection": "Recovering from Relationship Rejection",
+    "recovery-from-negative-relationships": "Recovery from Negative Relationships",
+}
+
+STEP_FIELDS = {
+    # name: (type, required)
+    "title": (str, True),
+    "slug": (str, True),
+    "order": (int, True),
+    "summary": (str, True),
+    "core": (bool, True),
+    "help": (str, True),
+    "prompts": (list, True),
+    "exercises": (list, True),
+    "sources": (list, True),
+    "content_note": (str, False),
+    "related": (list, False),
+    "aliases": (list, False),
+}
+PAGE_FIELDS = {
+    "title": (str, True),
+    "slug": (str, True),
+    "summary": (str, True),
+    "crisis_lines": (list, False),
+}
+TYPE_NAMES = {str: "text", int: "a whole number", bool: "true or false", list: "a list"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    level: str  # "error" or "warning"
+    path: str
+    message: str
+    line: int | None = None
+    field: str | None = None
+
+    def __str__(self):
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        what = f"field '{self.field}': " if self.field else ""
+        return f"{where}: {what}{self.message}"
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    text: str
+
+
+@dataclass
+class Step:
+    slug: str
+    title: str
+    order: int
+    summary: str
+    core: bool
+    help: str
+    prompts: list
+    exercises: list
+    sources: list  # titles
+    html: str
+    toc: list
+    reading_minutes: int
+    path: str
+    content_note: str = ""
+    related: list = field(default_factory=list)
+    aliases: list = field(default_factory=list)
+
+    def prompt(self, prompt_id):
+        return next((p for p in self.prompts if p.id == prompt_id), None)
+
+    def exercise(self, exercise_id):
+        return next((e for e in self.exercises if e.id == exercise_id), None)
+
+    def get_absolute_url(self):
+        return f"/steps/{self.slug}/"
+
+
+@dataclass
+class Page:
+    slug: str
+    title: str
+    summary: str
+    html: str
+    toc: list
+    path: str
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class Parsed:
+    """One file as read: its document (None when it has errors) and what is wrong with it."""
+
+    digest: str
+    doc: object
+    problems: list
+    slug: str
+
+
+class _Lines:
+    """Line numbers of front matter keys and list items, from YAML's own node tree."""
+
+    def __init__(self, node, offset):
+        self.node = node
+        self.offset = offset
+
+    def of(self, key, index=None, subkey=None):
+        node = self.node
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        for k, v in node.value:
+            if k.value == key:
+                if index is None:
+                    return k.start_mark.line + self.offset
+                if isinstance(v, yaml.SequenceNode) and index < len(v.value):
+                    item = v.value[index]
+                    if subkey and isinstance(item, yaml.MappingNode):
+                        for ik, _ in item.value:
+                            if ik.value == subkey:
+                                return ik.start_mark.line + self.offset
+                    return item.start_mark.line + self.offset
+                return k.start_mark.line + self.offset
+        return None
+
+
+def split_front_matter(text):
+    """Return (front matter text, body, line number where the body starts) or raise ValueError."""
+    if not text.startswith("---"):
+        raise ValueError("the file must start with a '---' line, then YAML front matter")
+    lines = text.split("\n")
+    for i in range(1, len(lines)):
+        if lines[i].rstrip() == "---":
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1 :]), i + 2
+    raise ValueError("the front matter has no closing '---' line")
+
+
+def _check_fields(data, spec, rel, lines, problems):
+    for name, (kind, required) in spec.items():
+        if name not in data or data[name] is None:
+            if required:
+                problems.append(Problem("error", rel, "is missing", lines.of(name), name))
+            continue
+        value = data[name]
+        if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+            problems.append(
+                Problem(
+                    "error",
+                    rel,
+                    f"must be {TYPE_NAMES[kind]}, not {value!r}",
+                    lines.of(name),
+                    name,
+                )
+            )
+        elif kind is str and not value.strip():
+            problems.append(Problem("error", rel, "must not be empty", lines.of(name), name))
+    for name in data:
+        if name not in spec:
+            known = ", ".join(spec)
+            problems.append(
+                Problem("warning", rel, f"is not a known field (known: {known})", lines.of(name), name)
+            )
+
+
+def _items(data, name, rel, lines, problems):
+    """Validate a list of {id, text}: prompts or exercises."""
+    items, seen = [], set()
+    raw = data.get(name)
+    if not isinstance(raw, list):
+        return items
+    if not 1 <= len(raw) <= 10:
+        problems.append(Problem("error", rel, "must have 1 to 10 items", lines.of(name), name))
+    for i, entry in enumerate(raw):
+        where = f"{name}[{i}]"
+        if not isinstance(entry, dict) or set(entry) != {"id", "text"}:
+            problems.append(
+                Problem("error", rel, "each item needs exactly 'id' and 'text'", lines.of(name, i), where)
+            )
+            continue
+        item_id, text = entry["id"], entry["text"]
+        if not isinstance(item_id, str) or not SLUG.match(item_id):
+            problems.append(
+                Problem(
+                    "error",
+                    rel,
+                    f"id {item_id!r} must be lowercase words joined by hyphens",
+                    lines.of(name, i, "id"),
+                    f"{where}.id",
+                )
+            )
+            continue
+        if item_id in seen:
+            problems.append(
+                Problem("error", rel, f"id '{item_id}' is used twice", lines.of(name, i, "id"), f"{where}.id")
+            )
+            continue
+        if not isinstance(text, str) or not text.strip():
+            problems.append(
+                Problem("error", rel, "text must not be empty", lines.of(name, i, "text"), f"{where}.text")
+            )
+            continue
+        seen.add(item_id)
+        items.append(Item(item_id, text.strip()))
+    return items
+
+
+def _load_yaml(front, rel, problems):
+    try:
+        data = yaml.safe_load(front)
+        node = yaml.compose(front, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        problems.append(Problem("error", rel, f"the front matter is not valid YAML: {reason}", line))
+        return None, None
+    if not isinstance(data, dict):
+        problems.append(Problem("error", rel, "the front matter must be a set of 'name: value' fields", 2))
+        return None, None
+    return data, _Lines(node, 2)
+
+
+def _render(body, rel, body_line, problems):
+    rendered = markdown.render(body, toc=True)
+    for snippet in rendered.stripped:
+        short = snippet if len(snippet) < 60 else snippet[:57] + "..."
+        problems.append(
+            Problem(
+                "warning",
+                rel,
+                f"raw HTML or an unsafe link was removed from the page: {short!r}",
+                body_line + _line_of(body, snippet),
+            )
+        )
+    return rendered
+
+
+def _line_of(body, snippet):
+    first = snippet.splitlines()[0] if snippet else ""
+    index = body.find(first)
+    return body.count("\n", 0, index) if index >= 0 else 0
+
+
+def parse_step(path, text, rel):
+    problems = []
+    try:
+        front, body, body_line = split_front_matter(text)
+    except ValueError as exc:
+        return None, [Problem("error", rel, str(exc), 1)]
+    data, lines = _load_yaml(front, rel, problems)
+    if data is None:
+        return None, problems
+    _check_fields(data, STEP_FIELDS, rel, lines, problems)
+    slug = data.get("slug")
+    if isinstance(slug, str) and slug != path.stem:
+        problems.append(
+            Problem(
+                "error", rel, f"'{slug}' must match the file name '{path.stem}'", lines.of("slug"), "slug"
+            )
+        )
+    prompts = _items(data, "prompts", rel, lines, problems)
+    exercises = _items(data, "exercises", rel, lines, problems)
+    sources = []
+    for i, key in enumerate(data.get("sources") or []):
+        if key in SOURCES:
+            sources.append(SOURCES[key])
+        else:
+            known = ", ".join(SOURCES)
+            problems.append(
+                Problem(
+                    "error",
+                    rel,
+                    f"unknown source {key!r} (known: {known})",
+                    lines.of("sources", i),
+                    f"sources[{i}]",
+                )
+            )
+    for name in ("related", "aliases"):
+        for i, value in enumerate(data.get(name) or []):
+            if not isinstance(value, str) or not SLUG.match(value):
+                problems.append(
+                    Problem("error", rel, f"{value!r} is not a step slug", lines.of(name, i), f"{name}[{i}]")
+                )
+    rendered = _render(body, rel, body_line, problems)
+    if any(p.level == "error" for p in problems):
+        return None, problems
+    step = Step(
+        slug=slug,
+        title=data["title"].strip(),
+        order=data["order"],
+        summary=data["summary"].strip(),
+        core=data["core"],
+        help=data["help"].strip(),
+        prompts=prompts,
+        exercises=exercises,
+        sources=sources,
+        html=rendered.html,
+        toc=rendered.toc,
+        reading_minutes=max(1, math.ceil(len(WORDS.findall(body)) / WORDS_PER_MINUTE)),
+        path=rel,
+        content_note=(data.get("content_note") or "").strip(),
+        related=list(data.get("related") or []),
+        aliases=list(data.get("aliases") or []),
+    )
+    return step, problems
+
+
+def parse_page(path, text, rel):
+    problems = []
+    try:
+        front, body, body_line = split_front_matter(text)
+    except ValueError as exc:
+        return None, [Problem("error", rel, str(exc), 1)]
+    data, lines = _load_yaml(front, rel, problems)
+    if data is None:
+        return None, problems
+    _check_fields(data, PAGE_FIELDS, rel, lines, problems)
+    slug = data.get("slug")
+    if isinstance(slug, str) and slug != path.stem:
+        problems.append(
+            Problem(
+                "error", rel, f"'{slug}' must match the file name '{path.stem}'", lines.of("slug"), "slug"
+            )
+        )
+    _check_crisis_lines(data.get("crisis_lines"), rel, lines, problems)
+    rendered = _render(body, rel, body_line, problems)
+    if any(p.level == "error" for p in problems):
+        return None, problems
+    meta = {k: v for k, v in data.items() if k not in ("title", "slug", "summary")}
+    page = Page(
+        slug=slug,
+        title=data["title"].strip(),
+        summary=data["summary"].strip(),
+        html=rendered.html,
+        toc=rendered.toc,
+        path=rel,
+        meta=meta,
+    )
+    return page, problems
+
+
+def _check_crisis_lines(groups, rel, lines, problems):
+    if not isinstance(groups, list):
+        return
+    for i, group in enumerate(groups):
+        where = f"crisis_lines[{i}]"
+        if not isinstance(group, dict) or not isinstance(group.get("country"), str):
+            problems.append(Problem("error", rel, "needs a 'country'", lines.of("crisis_lines", i), where))
+            continue
+        for j, entry in enumerate(group.get("lines") or []):
+            if not isinstance(entry, dict):
+                problems.append(Problem("error", rel, "must be a set of fields", None, f"{where}.lines[{j}]"))
+                continue
+            for key in ("name", "contact"):
+                if not isinstance(entry.get(key), str):
+                    problems.append(
+                        Problem(
+                            "error",
+                            rel,
+                            "is missing",
+                            lines.of("crisis_lines", i),
+                            f"{where}.lines[{j}].{key}",
+                        )
+                    )
+            if not isinstance(entry.get("last_checked"), datetime.date):
+                problems.append(
+                    Problem(
+                        "error",
+                        rel,
+                        "must be a date like 2026-11-24",
+                        lines.of("crisis_lines", i),
+                        f"{where}.lines[{j}].last_checked",
+                    )
+                )
+            url = entry.get("url", "")
+            if url and not str(url).startswith("https://"):
+                problems.append(
+                    Problem(
+                        "error",
+                        rel,
+                        "must start with https://",
+                        lines.of("crisis_lines", i),
+                        f"{where}.lines[{j}].url",
+                    )
+                )
+
+
+class Library:
+    """Every step and page, as last read from content/, and what is wrong with the files."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+        self._files = {}  # path -> (stat signature, Parsed)
+        self._lock = threading.Lock()
+        self.steps = {}
+        self.path = []
+        self.aliases = {}
+        self.pages = {}
+        self.problems = []
+        self.broken = set()
+        self.generation = 0
+
+    def _signature(self, path):
+        st = path.stat()
+        return (st.st_mtime_ns, st.st_size)
+
+    def _scan(self):
+        found = {}
+        for kind in ("steps", "pages"):
+            folder = self.root / kind
+            if folder.is_dir():
+                for path in sorted(folder.glob("*.md")):
+                    found[path] = kind
+        return found
+
+    def refresh(self):
+        """Re-read changed files; return True when anything changed."""
+        with self._lock:
+            found = self._scan()
+            changed = set(found) != set(self._files)
+            files = {}
+            for path, kind in found.items():
+                try:
+                    signature = self._signature(path)
+                except OSError:
+                    continue
+                known = self._files.get(path)
+                if known and known[0] == signature:
+                    files[path] = known
+                    continue
+                raw = path.read_bytes()
+                digest = hashlib.sha256(raw).hexdigest()
+                if known and known[1].digest == digest:
+                    files[path] = (signature, known[1])
+                    continue
+                changed = True
+                files[path] = (signature, self._parse(path, kind, raw, digest))
+            self._files = files
+            if changed:
+                self._build()
+            return changed
+
+    def _parse(self, path, kind, raw, digest):
+        rel = self._relative(path)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problem = Problem("error", rel, f"is not valid UTF-8 text (byte {exc.start})")
+            return Parsed(digest, None, [problem], path.stem)
+        parse = parse_step if kind == "steps" else parse_page
+        doc, problems = parse(path, text.replace("\r\n", "\n"), rel)
+        return Parsed(digest, doc, problems, path.stem)
+
+    def _relative(self, path):
+        try:
+            return str(path.relative_to(settings.BASE_DIR))
+        except ValueError:
+            return str(path)
+
+    def _build(self):
+        problems, steps, pages, broken = [], {}, {}, set()
+        orders = {}
+        for path, (_, parsed) in sorted(self._files.items()):
+            problems.extend(parsed.problems)
+            doc = parsed.doc
+            if "/pages/" in str(path) or path.parent.name == "pages":
+                if doc is not None:
+                    pages[doc.slug] = doc
+                continue
+            if doc is None:
+                broken.add(parsed.slug)
+                continue
+            if doc.order in orders:
+                problems.append(
+                    Problem(
+                        "error",
+                        doc.path,
+                        f"{doc.order} is already used by {orders[doc.order].path}",
+                        None,
+                        "order",
+                    )
+                )
+                broken.add(doc.slug)
+                continue
+            orders[doc.order] = doc
+            steps[doc.slug] = doc
+        aliases = {}
+        for step in steps.values():
+            for old in step.aliases:
+                if old in steps:
+                    problems.append(
+                        Problem(
+                            "error", step.path, f"'{old}' is still the slug of another step", None, "aliases"
+                        )
+                    )
+                elif old in aliases:
+                    problems.append(
+                        Problem(
+                            "error",
+                            step.path,
+                            f"'{old}' is already an alias of {aliases[old]}",
+                            None,
+                            "aliases",
+                        )
+                    )
+                else:
+                    aliases[old] = step.slug
+            for other in step.related:
+                if other not in steps and other not in broken:
+                    problems.append(
+                        Problem(
+                            "warning", step.path, f"'{other}' is not the slug of any step", None, "related"
+                        )
+                    )
+        self.steps = steps
+        self.path = sorted(steps.values(), key=lambda s: (not s.core, s.order))
+        self.aliases = aliases
+        self.pages = pages
+        self.problems = problems
+        self.broken = broken
+        self.generation += 1
+
+    # Reading the path
+
+    @property
+    def core(self):
+        return [s for s in self.path if s.core]
+
+    @property
+    def optional(self):
+        return [s for s in self.path if not s.core]
+
+    def neighbours(self, step):
+        index = self.path.index(step)
+        before = self.path[index - 1] if index > 0 else None
+        after = self.path[index + 1] if index + 1 < len(self.path) else None
+        return before, after
+
+    def problems_for(self, slug):
+        return [p for p in self.problems if Path(p.path).stem == slug]
+
+
+_library = None
+_library_lock = threading.Lock()
+
+
+def library():
+    """The shared library, refreshed from disk when CONTENT_RELOAD is on."""
+    global _library
+    if _library is None:
+        with _library_lock:
+            if _library is None:
+                lib = Library(settings.CONTENT_DIR)
+                lib.refresh()
+                _library = lib
+                return lib
+    if settings.CONTENT_RELOAD:
+        _library.refresh()
+    return _library
+
+
+def reset():
+    """Forget everything read, so the next call to library() reads content/ again (tests)."""
+    global _library
+    with _library_lock:
+        _library = None

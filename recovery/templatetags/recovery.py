@@ -1,0 +1,26 @@
+from django import template
+
+from recovery.models import StepProgress
+
+register = template.Library()
+LABELS = dict(StepProgress.Status.choices)
+
+
+@register.filter
+def status_of(tracker, slug):
+    return tracker.status(slug) if tracker else StepProgress.Status.NOT_STARTED
+
+
+@register.filter
+def status_label(status):
+    return LABELS.get(status, status)
+
+
+@register.filter
+def get(mapping, key):
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def contains(collection, item):
+    return item in collection if collection else False
