@@ -1,0 +1,300 @@
+"""Where a reader is on the path.
+
+Signed-in users' progress lives in StepProgress and ExerciseTick rows; a visitor's lives in the
+session and is merged into the account when they sign up or log in. Both answer the same
+questions through a tracker, so views do not care which they have. Nothing here ever moves a
+step backwards to "not started".
+"""
+
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from recovery.models import ExerciseTick, Step, StepProgress
+
+Status = StepProgress.Status
+VISIT_EVERY = timedelta(hours=1)
+SESSION_KEY = "progress"
+
+
+_step_ids = {}
+
+
+def step_id(slug):
+    """The id of a live Step row, from a per-process map read in one query when needed."""
+    if slug not in _step_ids:
+        _step_ids.clear()
+        _step_ids.update(Step.objects.live().values_list("slug", "id"))
+    if slug not in _step_ids:
+        raise Step.DoesNotExist(slug)
+    return _step_ids[slug]
+
+
+def forget_step_ids():
+    _step_ids.clear()
+
+
+def tracker_for(request):
+    if request.user.is_authenticated:
+        if not hasattr(request, "_tracker"):
+            request._tracker = UserTracker(request.user)
+        return request._tracker
+    return SessionTracker(request.session)
+
+
+class UserTracker:
+    """Progress of a signed-in user, read in two queries and then kept for the request."""
+
+    def __init__(self, user):
+        self.user = user
+        self.collapse_notes = user.collapse_content_notes
+        self._rows = None
+        self._ticks = None
+        self._answered = None
+
+    @property
+    def rows(self):
+        if self._rows is None:
+            self._rows = {
+                row.step.slug: row
+                for row in StepProgress.objects.filter(user=self.user).select_related("step")
+            }
+        return self._rows
+
+    def _tick_map(self):
+        if self._ticks is None:
+            ticks = {}
+            for slug, exercise in ExerciseTick.objects.filter(user=self.user).values_list(
+                "step__slug", "exercise"
+            ):
+                ticks.setdefault(slug, set()).add(exercise)
+            self._ticks = ticks
+        return self._ticks
+
+    def status(self, slug):
+        row = self.rows.get(slug)
+        return row.status if row else Status.NOT_STARTED
+
+    def statuses(self):
+        return {slug: row.status for slug, row in self.rows.items()}
+
+    def last_visited(self):
+        """(slug, time) of every step visited, most recent first."""
+        rows = [(slug, row.last_visited_at) for slug, row in self.rows.items() if row.last_visited_at]
+        return sorted(rows, key=lambda r: r[1], reverse=True)
+
+    def ticked(self, slug):
+        return self._tick_map().get(slug, set())
+
+    def all_ticks(self):
+        return self._tick_map()
+
+    def answered(self, slug):
+        """{prompt id: [entry, ...]} of the user's entries that answer this step's prompts."""
+        return self.all_answered().get(slug, {})
+
+    def all_answered(self):
+        if self._answered is None:
+            from journal.models import Entry
+
+            answered = {}
+            entries = (
+                Entry.objects.for_user(self.user)
+                .exclude(prompt="")
+                .values_list("step__slug", "prompt", "code", "created_at")
+                .order_by("created_at")
+            )
+            for slug, prompt, code, created in entries:
+                answered.setdefault(slug, {}).setdefault(prompt, []).append(
+                    {"code": code, "created_at": created}
+                )
+            self._answered = answered
+        return self._answered
+
+    def _row(self, slug):
+        row = self.rows.get(slug)
+        if row is None:
+            row, _ = StepProgress.objects.get_or_create(user=self.user, step_id=step_id(slug))
+            self.rows[slug] = row
+        return row
+
+    def visit(self, step):
+        now = timezone.now()
+        row = self.rows.get(step.slug)
+        if row is None:
+            # The first visit: one INSERT. A second tab racing us has done the same; keep theirs.
+            try:
+                with transaction.atomic():
+                    row = StepProgress.objects.create(
+                        user=self.user,
+                        step_id=step_id(step.slug),
+                        status=Status.IN_PROGRESS,
+                        started_at=now,
+                        last_visited_at=now,
+                    )
+            except IntegrityError:
+                row = StepProgress.objects.get(user=self.user, step_id=step_id(step.slug))
+            self.rows[step.slug] = row
+            return
+        if row.last_visited_at and now - row.last_visited_at < VISIT_EVERY:
+            return
+        row.last_visited_at = now
+        fields = ["last_visited_at"]
+        if row.status == Status.NOT_STARTED:
+            row.status = Status.IN_PROGRESS
+            row.started_at = now
+            fields += ["status", "started_at"]
+        row.save(update_fields=fields)
+
+    def complete(self, step):
+        now = timezone.now()
+        with transaction.atomic():
+            row = self._row(step.slug)
+            row.status = Status.COMPLETED
+            row.completed_at = row.completed_at or now
+            row.started_at = row.started_at or now
+            row.last_visited_at = now
+            row.save()
+
+    def revisit(self, step):
+        with transaction.atomic():
+            row = self._row(step.slug)
+            if row.status == Status.COMPLETED:
+                row.status = Status.REVISITING
+                row.last_visited_at = timezone.now()
+                row.save(update_fields=["status", "last_visited_at"])
+
+    def tick(self, step, exercise_id, done):
+        step_pk = step_id(step.slug)
+        if done:
+            ExerciseTick.objects.get_or_create(user=self.user, step_id=step_pk, exercise=exercise_id)
+            self._tick_map().setdefault(step.slug, set()).add(exercise_id)
+        else:
+            ExerciseTick.objects.filter(user=self.user, step_id=step_pk, exercise=exercise_id).delete()
+            self._tick_map().get(step.slug, set()).discard(exercise_id)
+
+
+class SessionTracker:
+    """A visitor's progress, in their session: {"steps": {slug: {...}}, "ticks": {slug: [...]}}."""
+
+    collapse_notes = False
+
+    def __init__(self, session):
+        self.session = session
+
+    @property
+    def data(self):
+        return self.session.get(SESSION_KEY) or {"steps": {}, "ticks": {}}
+
+    def _save(self, data):
+        self.session[SESSION_KEY] = data
+        self.session.modified = True
+
+    def status(self, slug):
+        return self.data["steps"].get(slug, {}).get("status", Status.NOT_STARTED)
+
+    def statuses(self):
+        return {slug: info["status"] for slug, info in self.data["steps"].items()}
+
+    def last_visited(self):
+        rows = [
+            (slug, parse_datetime(info["visited"]))
+            for slug, info in self.data["steps"].items()
+            if info.get("visited")
+        ]
+        return sorted(rows, key=lambda r: r[1], reverse=True)
+
+    def ticked(self, slug):
+        return set(self.data["ticks"].get(slug, []))
+
+    def all_ticks(self):
+        return {slug: set(ids) for slug, ids in self.data["ticks"].items()}
+
+    def answered(self, slug):
+        return {}
+
+    def all_answered(self):
+        return {}
+
+    def visit(self, step):
+        data = self.data
+        now = timezone.now()
+        info = data["steps"].get(step.slug)
+        if info and info.get("visited"):
+            last = parse_datetime(info["visited"])
+            if last and now - last < VISIT_EVERY:
+                return
+        info = info or {"status": Status.IN_PROGRESS, "started": now.isoformat()}
+        info["visited"] = now.isoformat()
+        data["steps"][step.slug] = info
+        self._save(data)
+
+    def complete(self, step):
+        data = self.data
+        now = timezone.now().isoformat()
+        info = data["steps"].setdefault(step.slug, {"started": now})
+        info.update(status=Status.COMPLETED, visited=now)
+        info.setdefault("completed", now)
+        self._save(data)
+
+    def revisit(self, step):
+        data = self.data
+        info = data["steps"].get(step.slug)
+        if info and info.get("status") == Status.COMPLETED:
+            info["status"] = Status.REVISITING
+            self._save(data)
+
+    def tick(self, step, exercise_id, done):
+        data = self.data
+        ids = set(data["ticks"].get(step.slug, []))
+        ids.add(exercise_id) if done else ids.discard(exercise_id)
+        data["ticks"][step.slug] = sorted(ids)
+        self._save(data)
+
+
+# Merging a visitor's progress into their account
+
+RANK = {Status.NOT_STARTED: 0, Status.IN_PROGRESS: 1, Status.REVISITING: 2, Status.COMPLETED: 3}
+
+
+def _earliest(*times):
+    present = [t for t in times if t]
+    return min(present) if present else None
+
+
+def _latest(*times):
+    present = [t for t in times if t]
+    return max(present) if present else None
+
+
+@transaction.atomic
+def merge_session_into_user(session, user):
+    """Fold a visitor's session progress into the account; neither side loses anything."""
+    data = session.get(SESSION_KEY)
+    if not data:
+        return
+    steps = {s.slug: s for s in Step.objects.live().filter(slug__in=set(data["steps"]) | set(data["ticks"]))}
+    rows = {
+        r.step.slug: r
+        for r in StepProgress.objects.filter(user=user, step__in=steps.values()).select_related("step")
+    }
+    for slug, info in data["steps"].items():
+        if slug not in steps:
+            continue
+        row = rows.get(slug) or StepProgress(user=user, step=steps[slug])
+        theirs = info.get("status", Status.IN_PROGRESS)
+        # A completed step stays completed: the further of the two states wins.
+        if RANK.get(theirs, 0) > RANK.get(row.status, 0):
+            row.status = theirs
+        row.started_at = _earliest(row.started_at, parse_datetime(info.get("started") or ""))
+        row.completed_at = _earliest(row.completed_at, parse_datetime(info.get("completed") or ""))
+        row.last_visited_at = _latest(row.last_visited_at, parse_datetime(info.get("visited") or ""))
+        row.save()
+    for slug, ids in data["ticks"].items():
+        if slug not in steps:
+            continue
+        for exercise in ids:
+            ExerciseTick.objects.get_or_create(user=user, step=steps[slug], exercise=exercise)
+    del session[SESSION_KEY]

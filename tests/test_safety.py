@@ -1,0 +1,403 @@
+"""Safety, privacy and account security: quick exit, headers, CSRF, account deletion, XSS."""
+
+import pytest
+from django.apps import apps
+from django.core import mail
+from django.test import Client
+
+from journal.models import Entry
+from recovery.models import ExerciseTick, StepProgress
+
+pytestmark = pytest.mark.django_db
+
+
+# Quick exit
+
+
+def test_every_page_has_quick_exit_and_help_link(client, owner_client, steps):
+    for c, url in [
+        (client, "/"),
+        (client, "/steps/reflect/"),
+        (client, "/help/"),
+        (owner_client, "/journal/"),
+    ]:
+        body = c.get(url).content.decode()
+        assert 'action="/exit/"' in body, url
+        assert "Exit this page" in body, url
+        assert 'href="/help/"' in body and "Get help now" in body, url
+
+
+def test_quick_exit_signs_out_and_goes_to_the_neutral_site(owner_client, settings):
+    response = owner_client.post("/exit/")
+    assert response.status_code == 302
+    assert response["Location"] == settings.QUICK_EXIT_URL
+    assert owner_client.get("/progress/").status_code == 302
+
+
+def test_quick_exit_works_even_with_a_stale_csrf_token(owner, settings):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    response = client.post("/exit/")
+    assert response["Location"] == settings.QUICK_EXIT_URL
+    assert client.get("/progress/").status_code == 302
+
+
+def test_quick_exit_script_is_ours_and_never_inline(client):
+    body = client.get("/").content.decode()
+    assert '<script src="/static/js/site.js" defer></script>' in body
+    head_and_body = body.replace('<script src="', "")
+    assert "<script>" not in head_and_body
+
+
+def test_quick_exit_explanation_page(client):
+    body = client.get("/quick-exit/").content.decode()
+    assert "Shift" in body
+    assert "history" in body.lower()
+
+
+# Headers
+
+
+@pytest.mark.parametrize("url", ["/", "/steps/", "/steps/reflect/", "/help/", "/accounts/login/", "/nope/"])
+def test_security_headers_on_public_pages(client, url, steps):
+    response = client.get(url)
+    csp = response["Content-Security-Policy"]
+    for directive in (
+        "default-src 'self'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+        "script-src 'self'",
+    ):
+        assert directive in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert "camera=()" in response["Permissions-Policy"]
+    assert "microphone=()" in response["Permissions-Policy"]
+    assert "geolocation=()" in response["Permissions-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("url", ["/progress/", "/journal/", "/accounts/", "/steps/reflect/"])
+def test_signed_in_pages_are_never_stored_by_shared_caches(owner_client, url, steps):
+    response = owner_client.get(url)
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"] or "no-cache" in response["Cache-Control"]
+
+
+# CSRF
+
+
+def csrf_posts(owner, steps):
+    from recovery.content import library
+
+    exercise = library().steps["reflect"].exercises[0].id
+    entry = Entry.objects.create(owner=owner, body="mine")
+    return [
+        "/steps/reflect/complete/",
+        "/steps/reflect/revisit/",
+        f"/steps/reflect/exercises/{exercise}/",
+        "/progress/check-in/",
+        "/journal/new/",
+        f"/journal/{entry.code}/edit/",
+        f"/journal/{entry.code}/delete/",
+        "/journal/import/",
+        "/accounts/",
+        "/accounts/delete/",
+        "/accounts/logout/",
+        "/accounts/password/change/",
+        "/accounts/email/",
+    ]
+
+
+def test_csrf_is_enforced_on_every_post(owner, steps):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    for url in csrf_posts(owner, steps):
+        response = client.post(url, {"title": "t", "body": "b", "mood": "3", "password": owner.raw_password})
+        assert response.status_code == 403, url
+        assert "Please try that again" in response.content.decode(), url
+    assert Entry.objects.filter(owner=owner).count() == 1
+    assert not StepProgress.objects.filter(user=owner).exists()
+
+
+def test_csrf_is_enforced_on_login_and_signup():
+    client = Client(enforce_csrf_checks=True)
+    assert client.post("/accounts/login/", {"login": "a@b.c", "password": "x"}).status_code == 403
+    assert client.post("/accounts/signup/", {"email": "a@b.c"}).status_code == 403
+
+
+# Account
+
+
+def test_shared_device_session_ends_with_the_browser(client, owner):
+    response = client.post(
+        "/accounts/login/", {"login": owner.email, "password": owner.raw_password, "shared_device": "on"}
+    )
+    assert response.status_code == 302
+    assert client.session.get_expire_at_browser_close()
+
+
+def test_own_device_session_lasts_two_weeks(client, owner):
+    client.post("/accounts/login/", {"login": owner.email, "password": owner.raw_password})
+    assert not client.session.get_expire_at_browser_close()
+    assert client.session.get_expiry_age() == 14 * 24 * 3600
+
+
+def test_login_page_offers_shared_device(client):
+    body = client.get("/accounts/login/").content.decode()
+    assert "On a shared device" in body
+    assert "Remember Me" not in body
+
+
+def test_sign_in_from_a_new_device_sends_an_alert(owner):
+    first = Client(HTTP_USER_AGENT="Firefox on Linux")
+    first.post("/accounts/login/", {"login": owner.email, "password": owner.raw_password})
+    assert mail.outbox == []
+    same = Client(HTTP_USER_AGENT="Firefox on Linux")
+    same.post("/accounts/login/", {"login": owner.email, "password": owner.raw_password})
+    assert mail.outbox == []
+    other = Client(HTTP_USER_AGENT="Safari on iPhone")
+    other.post("/accounts/login/", {"login": owner.email, "password": owner.raw_password})
+    assert len(mail.outbox) == 1
+    assert "Safari on iPhone" in mail.outbox[0].body
+    assert "/accounts/sessions/" in mail.outbox[0].body
+
+
+def test_sessions_list_and_sign_out_elsewhere(owner):
+    laptop = Client(HTTP_USER_AGENT="Laptop browser")
+    laptop.post("/accounts/login/", {"login": owner.email, "password": owner.raw_password})
+    phone = Client(HTTP_USER_AGENT="Phone browser")
+    phone.post("/accounts/login/", {"login": owner.email, "password": owner.raw_password})
+    body = laptop.get("/accounts/sessions/").content.decode()
+    assert "Laptop browser" in body and "Phone browser" in body
+    laptop.post("/accounts/sessions/", {"action": "logout"})
+    assert phone.get("/progress/").status_code == 302
+    assert laptop.get("/progress/").status_code == 200
+
+
+def test_account_page_links_security_settings(owner_client):
+    body = owner_client.get("/accounts/").content.decode()
+    for href in ("/accounts/email/", "/accounts/password/change/", "/accounts/2fa/", "/accounts/sessions/"):
+        assert f'href="{href}"' in body
+    assert "Download my data" in body and "Delete my account" in body
+
+
+def test_two_factor_setup_page_offers_totp(owner_client):
+    response = owner_client.get("/accounts/2fa/totp/activate/", follow=True)
+    assert response.status_code == 200
+    assert "Authenticator" in response.content.decode()
+
+
+def test_collapse_content_notes_preference(owner_client, owner, steps):
+    owner_client.post("/accounts/", {"collapse_content_notes": "on"})
+    owner.refresh_from_db()
+    assert owner.collapse_content_notes
+    body = owner_client.get("/steps/forgiveness/").content.decode()
+    assert '<details class="step-body">' in body
+    assert "Content note:" in body
+
+
+def owned_rows(user):
+    """Rows in every table that belong to the user, by any foreign key to the user model."""
+    counts = {}
+    user_model = type(user)
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            if getattr(field, "many_to_one", False) and field.related_model is user_model and field.concrete:
+                n = model._base_manager.filter(**{field.name: user}).count()
+                if n:
+                    counts[model._meta.label] = counts.get(model._meta.label, 0) + n
+    return counts
+
+
+def total_rows():
+    return {m._meta.label: m._base_manager.count() for m in apps.get_models()}
+
+
+def test_delete_account_removes_every_row_of_theirs(owner, stranger, steps):
+    from allauth.mfa.models import Authenticator
+    from allauth.usersessions.models import UserSession
+    from django.contrib.sessions.models import Session
+
+    client = Client(HTTP_USER_AGENT="test")
+    client.post("/accounts/login/", {"login": owner.email, "password": owner.raw_password})
+    client.post("/steps/reflect/complete/")
+    client.post("/progress/check-in/", {"mood": "3"})
+    Entry.objects.create(owner=owner, body="a")
+    Entry.objects.create(owner=stranger, body="theirs")
+    Authenticator.objects.create(user=owner, type=Authenticator.Type.RECOVERY_CODES, data={"seed": "x"})
+    other = Client()
+    other.force_login(stranger)
+    other.get("/progress/")
+    assert owned_rows(owner)["journal.Entry"] == 2
+    assert UserSession.objects.filter(user=owner).exists()
+    before = total_rows()
+    mine = owned_rows(owner)
+    sessions_before = Session.objects.count()
+
+    response = client.post("/accounts/delete/", {"password": owner.raw_password}, follow=True)
+    assert "have been deleted" in response.content.decode()
+
+    after = total_rows()
+    for label, n in mine.items():
+        assert after[label] == before[label] - n, label
+    assert after["recovery.User"] == before["recovery.User"] - 1
+    assert Session.objects.count() == sessions_before - 1
+    assert Entry.objects.filter(owner=stranger).count() == 1
+    assert not type(owner).objects.filter(pk=owner.pk).exists()
+    response = Client().post("/accounts/login/", {"login": owner.email, "password": owner.raw_password})
+    assert response.status_code == 200  # the log-in fails
+
+
+def test_delete_account_with_wrong_password_deletes_nothing(owner_client, owner):
+    Entry.objects.create(owner=owner, body="a")
+    response = owner_client.post("/accounts/delete/", {"password": "wrong"})
+    assert response.status_code == 400
+    assert "That password is not right. Nothing has been deleted." in response.content.decode()
+    assert Entry.objects.filter(owner=owner).count() == 1
+
+
+def test_download_my_data_includes_progress(owner_client, owner, steps):
+    import io
+    import json
+    import zipfile
+
+    owner_client.post("/steps/reflect/complete/")
+    Entry.objects.create(owner=owner, title="t", body="words")
+    response = owner_client.get("/accounts/download/")
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(
+        io.BytesIO(b"".join(response.streaming_content) if response.streaming else response.content)
+    )
+    names = archive.namelist()
+    assert "entries.json" in names
+    progress = json.loads(archive.read("progress.json"))
+    assert any(p["step"] == "reflect" and p["status"] == "completed" for p in progress["steps"])
+
+
+def test_too_many_login_attempts_get_a_clear_page(client, owner):
+    statuses = []
+    for _ in range(12):
+        response = client.post("/accounts/login/", {"login": owner.email, "password": "wrong"})
+        statuses.append(response.status_code)
+    assert 429 in statuses
+    assert "Please wait a few minutes" in response.content.decode()
+
+
+def test_admin_is_at_admin_url_and_staff_only(client, owner_client):
+    response = owner_client.get("/admin/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_journal_entries_are_not_in_the_admin():
+    from django.contrib import admin
+
+    assert Entry not in admin.site._registry
+    assert ExerciseTick not in admin.site._registry
+
+
+# Cross-site scripting
+
+XSS = [
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
+    "<img src=x onerror=alert(1)>",
+    "<svg onload=alert(1)>",
+    "<svg><script>alert(1)</script></svg>",
+    "<body onload=alert(1)>",
+    "<iframe src=javascript:alert(1)>",
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href="JaVaScRiPt:alert(1)">x</a>',
+    '<a href="&#106;avascript:alert(1)">x</a>',
+    '<a href="java&#x09;script:alert(1)">x</a>',
+    '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>',
+    "[x](javascript:alert(1))",
+    "[x](JAVASCRIPT:alert(1))",
+    "[x](data:text/html,<script>alert(1)</script>)",
+    "[x](vbscript:msgbox(1))",
+    "![x](javascript:alert(1))",
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    "<details open ontoggle=alert(1)>",
+    "<input autofocus onfocus=alert(1)>",
+    "<video><source onerror=alert(1)></video>",
+    "<object data=javascript:alert(1)>",
+    "<embed src=javascript:alert(1)>",
+    "<form action=javascript:alert(1)><button>x</button></form>",
+    '<meta http-equiv=refresh content="0;url=javascript:alert(1)">',
+    "<link rel=stylesheet href=javascript:alert(1)>",
+    "<base href=javascript:alert(1)//>",
+    "<scr<script>ipt>alert(1)</script>",
+    "<<script>script>alert(1)<</script>/script>",
+    '<script\x20type="text/javascript">alert(1)</script>',
+    '<img src="x" onerror="&#97;lert(1)">',
+    "&lt;script&gt;alert(1)&lt;/script&gt;",
+    "%3Cscript%3Ealert(1)%3C/script%3E",
+    '<a href="#" onclick="alert(1)">x</a>',
+    "<p onmouseover=alert(1)>hover</p>",
+    "<marquee onstart=alert(1)>",
+    "<isindex action=javascript:alert(1) type=image>",
+    "<table background=javascript:alert(1)>",
+    "<!--<script>alert(1)</script>-->",
+    '"><script>alert(1)</script>',
+    "'><img src=x onerror=alert(1)>",
+    "<textarea></textarea><script>alert(1)</script>",
+    "</title><script>alert(1)</script>",
+    '<svg><a xlink:href="javascript:alert(1)"><text>x</text></a></svg>',
+]
+
+
+def executable(html):
+    """True if the page holds markup that could run script."""
+    import re
+
+    lowered = html.lower()
+    if re.search(r"<script(?![^>]*\bsrc=\"/static/)", lowered):
+        return True
+    if re.search(
+        r"<(?:img|svg|iframe|object|embed|body|details|input|video|source|marquee|math|base|meta|link|form|isindex)\b",
+        lowered,
+    ):
+        return True
+    if re.search(r"\son[a-z]+\s*=", lowered):
+        return True
+    return bool(
+        re.search(
+            r"(?:href|src|action|data|background)\s*=\s*[\"']?\s*(?:javascript|vbscript|data):", lowered
+        )
+    )
+
+
+def test_xss_detector_sees_the_payloads():
+    assert sum(executable(p) for p in XSS) >= 38
+
+
+def test_xss_corpus_in_step_markdown_never_survives(client, tmp_path, settings):
+    import shutil
+    from pathlib import Path
+
+    from recovery import content
+
+    target = tmp_path / "content"
+    shutil.copytree(Path(settings.BASE_DIR) / "content", target)
+    path = target / "steps" / "reflect.md"
+    front, body = path.read_text().split("\n---\n", 1)
+    path.write_text(front + "\n---\n" + "\n\n".join(XSS) + "\n\n" + body)
+    settings.CONTENT_DIR = target
+    content.reset()
+    page = client.get("/steps/reflect/").content.decode()
+    main = page.split('<main id="main"', 1)[1].split("</main>", 1)[0]
+    assert not executable(main), main[:2000]
+
+
+@pytest.mark.parametrize("payload", XSS)
+def test_xss_payload_in_entry_title_and_body_never_survives(owner_client, owner, payload):
+    entry = Entry.objects.create(owner=owner, title=payload, body=payload)
+    for url in (f"/journal/{entry.code}/", "/journal/", f"/journal/{entry.code}/edit/"):
+        page = owner_client.get(url).content.decode()
+        main = page.split('<main id="main"', 1)[1].split("</main>", 1)[0]
+        # The editor shows the text as the text it is: escaped inside a textarea.
+        main = main.split("<textarea", 1)[0] if "edit" in url else main
+        assert not executable(main), (url, payload)
