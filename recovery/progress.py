@@ -8,7 +8,7 @@ step backwards to "not started".
 
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -34,6 +34,11 @@ def step_id(slug):
 
 def forget_step_ids():
     _step_ids.clear()
+
+
+def remember_step_ids(ids):
+    _step_ids.clear()
+    _step_ids.update(ids)
 
 
 def tracker_for(request):
@@ -125,18 +130,14 @@ class UserTracker:
         row = self.rows.get(step.slug)
         if row is None:
             # The first visit: one INSERT. A second tab racing us has done the same; keep theirs.
-            try:
-                with transaction.atomic():
-                    row = StepProgress.objects.create(
-                        user=self.user,
-                        step_id=step_id(step.slug),
-                        status=Status.IN_PROGRESS,
-                        started_at=now,
-                        last_visited_at=now,
-                    )
-            except IntegrityError:
-                row = StepProgress.objects.get(user=self.user, step_id=step_id(step.slug))
-            self.rows[step.slug] = row
+            row = StepProgress(
+                user=self.user,
+                step_id=step_id(step.slug),
+                status=Status.IN_PROGRESS,
+                started_at=now,
+                last_visited_at=now,
+            )
+            StepProgress.objects.bulk_create([row], ignore_conflicts=True)
             return
         if row.last_visited_at and now - row.last_visited_at < VISIT_EVERY:
             return

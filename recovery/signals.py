@@ -28,6 +28,10 @@ def alert_on_new_device(sender, request, user, **kwargs):
         return  # the first device ever, or one seen before
     body = render_to_string(
         "account/email/new_device.txt",
-        {"user": user, "agent": agent or "an unknown browser", "sessions_url": request.build_absolute_uri("/accounts/sessions/")},
+        {
+            "user": user,
+            "agent": agent or "an unknown browser",
+            "sessions_url": request.build_absolute_uri("/accounts/sessions/"),
+        },
     )
     send_mail("[Mending] A new sign-in to your account", body, None, [user.email])

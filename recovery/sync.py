@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from recovery.content import library
 from recovery.models import Step
-from recovery.progress import forget_step_ids
+from recovery.progress import forget_step_ids, remember_step_ids
 
 
 def _move_rows(old, new):
@@ -62,6 +62,6 @@ def sync_steps():
             row.retired_at = now
             row.save(update_fields=["retired_at"])
             summary["retired"].append(slug)
-    forget_step_ids()
+    remember_step_ids({slug: row.id for slug, row in rows.items() if row.retired_at is None})
     transaction.on_commit(forget_step_ids)
     return summary

@@ -5,6 +5,14 @@ from recovery import content
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate-limit counters and cached pages must not leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
