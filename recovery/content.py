@@ -269,16 +269,17 @@ def _line_of(body, snippet):
     return body.count("\n", 0, index) if index >= 0 else 0
 
 
-def parse_step(path, text, rel):
-    problems = []
+def _read_front(path, text, rel, spec, problems):
+    """Front matter checked against `spec`: (data, lines, body, body_line), or None if unreadable."""
     try:
         front, body, body_line = split_front_matter(text)
     except ValueError as exc:
-        return None, [Problem("error", rel, str(exc), 1)]
+        problems.append(Problem("error", rel, str(exc), 1))
+        return None
     data, lines = _load_yaml(front, rel, problems)
     if data is None:
-        return None, problems
-    _check_fields(data, STEP_FIELDS, rel, lines, problems)
+        return None
+    _check_fields(data, spec, rel, lines, problems)
     slug = data.get("slug")
     if isinstance(slug, str) and slug != path.stem:
         problems.append(
@@ -286,6 +287,16 @@ def parse_step(path, text, rel):
                 "error", rel, f"'{slug}' must match the file name '{path.stem}'", lines.of("slug"), "slug"
             )
         )
+    return data, lines, body, body_line
+
+
+def parse_step(path, text, rel):
+    problems = []
+    front = _read_front(path, text, rel, STEP_FIELDS, problems)
+    if front is None:
+        return None, problems
+    data, lines, body, body_line = front
+    slug = data.get("slug")
     prompts = _items(data, "prompts", rel, lines, problems)
     exercises = _items(data, "exercises", rel, lines, problems)
     sources = []
@@ -335,21 +346,11 @@ def parse_step(path, text, rel):
 
 def parse_page(path, text, rel):
     problems = []
-    try:
-        front, body, body_line = split_front_matter(text)
-    except ValueError as exc:
-        return None, [Problem("error", rel, str(exc), 1)]
-    data, lines = _load_yaml(front, rel, problems)
-    if data is None:
+    front = _read_front(path, text, rel, PAGE_FIELDS, problems)
+    if front is None:
         return None, problems
-    _check_fields(data, PAGE_FIELDS, rel, lines, problems)
+    data, lines, body, body_line = front
     slug = data.get("slug")
-    if isinstance(slug, str) and slug != path.stem:
-        problems.append(
-            Problem(
-                "error", rel, f"'{slug}' must match the file name '{path.stem}'", lines.of("slug"), "slug"
-            )
-        )
     _check_crisis_lines(data.get("crisis_lines"), rel, lines, problems)
     rendered = _render(body, rel, body_line, problems)
     if any(p.level == "error" for p in problems):
