@@ -427,3 +427,31 @@ def test_xss_payload_in_entry_title_and_body_never_survives(owner_client, owner,
         page = owner_client.get(url).content.decode()
         main = page.split('<main id="main"', 1)[1].split("</main>", 1)[0]
         assert executable(main) == [], (url, payload)
+
+
+# Under Referrer-Policy: no-referrer, browsers send Origin: null on our own form posts.
+
+
+def post_with_token(origin, fetch_site):
+    client = Client(enforce_csrf_checks=True)
+    client.get("/accounts/login/")
+    token = client.cookies["csrftoken"].value
+    headers = {"Origin": origin}
+    if fetch_site:
+        headers["Sec-Fetch-Site"] = fetch_site
+    return client.post(
+        "/accounts/login/", {"login": "a@b.c", "password": "x", "csrfmiddlewaretoken": token}, headers=headers
+    )
+
+
+def test_null_origin_from_our_own_page_is_accepted():
+    assert post_with_token("null", "same-origin").status_code == 200
+
+
+@pytest.mark.parametrize("fetch_site", ["cross-site", "same-site", "none", None])
+def test_null_origin_from_anywhere_else_is_refused(fetch_site):
+    assert post_with_token("null", fetch_site).status_code == 403
+
+
+def test_another_origin_is_refused_even_with_a_token():
+    assert post_with_token("https://evil.example", "cross-site").status_code == 403

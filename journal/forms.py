@@ -1,0 +1,193 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
+from django.views.decorators.debug import sensitive_variables
+
+from journal import search
+from journal.models import Mood
+from recovery.content import library
+from recovery.models import Step
+
+BODY_LIMIT = 100_000
+TITLE_LIMIT = 200
+KEPT_ON_PAGE = "Shorten it; what you typed is still on this page."
+NUL_MESSAGE = (
+    "Your text contains a NUL character (an invisible control character, often from a pasted "
+    "file), which cannot be saved. Remove it or retype that part; the rest of your text is kept."
+)
+
+
+def limit(most, what, advice="Shorten it or split it into two entries. Your text is kept below."):
+    """A length check with a message that says how long the text is and what to do."""
+
+    def check(value):
+        if len(value) > most:
+            raise ValidationError(
+                f"{what} is {len(value):,} characters long; the limit is {most:,}. {advice}",
+                code="too_long",
+            )
+
+    return check
+
+
+class TextField(forms.CharField):
+    """Free text with our own messages. No maxlength attribute: a browser would silently cut
+    a pasted text short, and the server says clearly what is too long instead."""
+
+    default_error_messages = {"null_characters_not_allowed": NUL_MESSAGE}
+
+
+class DraftText(forms.CharField):
+    """Text of a draft, kept as typed. A NUL cannot hurt an encrypted draft, and refusing it
+    here would lose the text; the editor asks for it to be removed when the entry is saved."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, strip=False, **kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+
+
+def _keeps(entry, step, prompt=None):
+    """True when the entry being edited already points there (at a step retired since, say)."""
+    if entry is None or entry.step_id is None or entry.step_id != step.pk:
+        return False
+    return prompt is None or entry.prompt == prompt
+
+
+def clean_link(slug, prompt, entry=None):
+    """The Step row (or None) and prompt id for a step slug and a prompt id from a form or a
+    link; a ValidationError names the field that is wrong and says why."""
+    slug, prompt = (slug or "").strip(), (prompt or "").strip()
+    step = None
+    if slug:
+        step = Step.objects.filter(slug=slug).first()
+        if step is None or (step.retired_at and not _keeps(entry, step)):
+            message = f"There is no step called “{slug[:100]}”. Choose a step from the list, or none."
+            raise ValidationError({"step": ValidationError(message, code="unknown_step")})
+    if prompt:
+        if step is None:
+            message = "A prompt belongs to a step: choose its step as well."
+            raise ValidationError({"prompt": ValidationError(message, code="prompt_without_step")})
+        doc = library().steps.get(step.slug)
+        if (doc is None or doc.prompt(prompt) is None) and not _keeps(entry, step, prompt):
+            message = f"“{prompt[:100]}” is not one of the prompts of the step “{step.title}”."
+            raise ValidationError({"prompt": ValidationError(message, code="unknown_prompt")})
+    return step, prompt
+
+
+def mood_field(label):
+    return forms.TypedChoiceField(
+        required=False,
+        choices=Mood.choices,
+        coerce=int,
+        empty_value=None,
+        widget=forms.RadioSelect,
+        label=label,
+        error_messages={
+            "invalid_choice": "Choose one of the five moods, from 1 (very low) to 5 (very good), or none."
+        },
+    )
+
+
+class EntryForm(forms.Form):
+    """The journal editor. Step and prompt arrive as a slug and a prompt id (PRODUCT.md)."""
+
+    title = TextField(
+        required=False,
+        strip=True,
+        label="Title (optional)",
+        validators=[limit(TITLE_LIMIT, "The title", "Shorten it; your text is kept below.")],
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    body = TextField(
+        required=False,
+        strip=False,
+        label="Your entry",
+        validators=[limit(BODY_LIMIT, "Your entry")],
+        widget=forms.Textarea(attrs={"rows": 14}),
+    )
+    mood = mood_field("How are you feeling? (optional)")
+    step = forms.CharField(required=False, label="Step (optional)")
+    prompt = forms.CharField(required=False)
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    draft = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, entry=None, **kwargs):
+        self.entry = entry
+        super().__init__(*args, **kwargs)
+
+    @sensitive_variables()
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            cleaned["step"], cleaned["prompt"] = clean_link(
+                cleaned.get("step", ""), cleaned.get("prompt", ""), self.entry
+            )
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        title, body = cleaned.get("title"), cleaned.get("body")
+        if not self.has_error("title") and not self.has_error("body") and not title and not body.strip():
+            raise ValidationError("Write a title or a few words before saving.", code="empty")
+        return cleaned
+
+    def link(self):
+        """(step slug, prompt id) as the editor shows them: posted, or from the initial data."""
+        data = self.data if self.is_bound else self.initial
+        return (data.get("step") or "").strip(), (data.get("prompt") or "").strip()
+
+
+class DraftForm(forms.Form):
+    """What an autosave carries. Lenient on purpose: a draft keeps whatever was typed, and a
+    step or mood that does not fit is simply left out of it."""
+
+    draft = forms.UUIDField()
+    entry = forms.UUIDField(required=False)
+    version = forms.IntegerField(required=False, min_value=1)
+    title = DraftText(validators=[limit(BODY_LIMIT, "The title", KEPT_ON_PAGE)])
+    body = DraftText(validators=[limit(BODY_LIMIT, "Your entry", KEPT_ON_PAGE)])
+    mood = forms.CharField(required=False)
+    step = forms.CharField(required=False)
+    prompt = forms.CharField(required=False)
+
+    def clean_mood(self):
+        value = self.cleaned_data["mood"]
+        return int(value) if value in {"1", "2", "3", "4", "5"} else None
+
+    def clean_step(self):
+        # Retired steps too: an edit of an entry linked to one must not lose the link.
+        slug = self.cleaned_data["step"].strip()
+        return Step.objects.filter(slug=slug).first() if slug else None
+
+    def clean(self):
+        cleaned = super().clean()
+        step, prompt = cleaned.get("step"), (cleaned.get("prompt") or "").strip()
+        doc = library().steps.get(step.slug) if step else None
+        cleaned["prompt"] = prompt[:100] if step and (doc is None or doc.prompt(prompt)) else ""
+        return cleaned
+
+
+class FilterForm(forms.Form):
+    """The list's filters. A search needs at least one word the index knows (journal/search.py)."""
+
+    step = forms.ChoiceField(required=False, label="Step")
+    mood = mood_field("Mood")
+    q = forms.CharField(required=False, max_length=200, label="Search your entries")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["step"].choices = [("", "Any step")] + [(s.slug, s.title) for s in library().path]
+        self.fields["step"].error_messages["invalid_choice"] = "There is no step called “%(value)s”."
+        self.fields["mood"].choices = [("", "Any mood"), *Mood.choices]
+
+    def clean_q(self):
+        query = self.cleaned_data["q"].strip()
+        if query and not search.words(query):
+            raise ValidationError("Search for whole words of two letters or more.", code="no_words")
+        return query
+
+
+class ImportForm(forms.Form):
+    archive = forms.FileField(
+        label="Your export file (.zip)",
+        help_text="A zip downloaded from “Export” on this site. Entries you already have are skipped.",
+        error_messages={"required": "Choose the zip file to import.", "empty": "That file is empty."},
+    )

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from journal import views
+
+app_name = "journal"
+
+urlpatterns = [
+    path("", views.entry_list, name="list"),
+    path("new/", views.new, name="new"),
+    path("preview/", views.preview, name="preview"),
+    path("drafts/save/", views.autosave, name="autosave"),
+    path("drafts/<uuid:code>/discard/", views.discard_draft, name="discard_draft"),
+    path("trash/", views.trash, name="trash"),
+    path("export/", views.export, name="export"),
+    path("import/", views.import_entries, name="import"),
+    path("<uuid:code>/", views.detail, name="detail"),
+    path("<uuid:code>/edit/", views.edit, name="edit"),
+    path("<uuid:code>/delete/", views.delete, name="delete"),
+    path("<uuid:code>/restore/", views.restore, name="restore"),
+    path("<uuid:code>/destroy/", views.destroy, name="destroy"),
+]

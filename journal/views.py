@@ -1,0 +1,478 @@
+"""The private journal. Every view is for the signed-in author only; anyone else's entry is 404.
+
+Entries and drafts are reached only through their `for_user` queryset methods (the one
+ownership check), and every response is marked `Cache-Control: private, no-store`.
+"""
+
+import uuid
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from journal import export as archive
+from journal.forms import BODY_LIMIT, DraftForm, EntryForm, FilterForm, ImportForm, clean_link
+from journal.models import TRASH_DAYS, Draft, Entry, Mood
+from recovery import markdown
+from recovery.content import library
+
+PER_PAGE = 20
+TEXT_FIELDS = ("title", "body")
+UNDO_KEY = "journal_undo"  # the code of the entry just moved to the trash, never its text
+
+
+def private(view):
+    """Mark every response of a journal view as private to this browser and never stored."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    return wrapper
+
+
+def entry_view(*methods, scope="for_user"):
+    """Fetch the user's entry before anything else, so a stranger gets 404 on every method and
+    learns nothing, not even which methods the path allows."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, code, *args, **kwargs):
+            entries = getattr(Entry.objects, scope)(request.user).select_related("step")
+            entry = get_object_or_404(entries, code=code)
+            if request.method not in methods:
+                return HttpResponseNotAllowed(methods)
+            return view(request, entry, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _draft_or_404(request, code, **filters):
+    drafts = Draft.objects.for_user(request.user).pending().filter(**filters)
+    try:
+        return get_object_or_404(drafts.select_related("step", "entry"), code=uuid.UUID(str(code)))
+    except ValueError:
+        raise Http404("No such draft") from None
+
+
+# Reading
+
+
+@private
+@login_required
+@require_GET
+def entry_list(request):
+    """The signed-in user: their entries, newest first, 20 a page, filtered by step, mood, words."""
+    form = FilterForm(request.GET or None)
+    entries = (
+        Entry.objects.for_user(request.user)
+        .select_related("step")
+        .defer("body", "body_html")
+        .order_by("-created_at", "-id")
+    )
+    status = 200
+    if form.is_bound and form.is_valid():
+        if step := form.cleaned_data["step"]:
+            entries = entries.filter(step__slug=step)
+        if mood := form.cleaned_data["mood"]:
+            entries = entries.filter(mood=mood)
+        if query := form.cleaned_data["q"].strip():
+            entries = entries.matching(request.user, query)
+    elif form.is_bound:
+        entries, status = entries.none(), 400
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": Paginator(entries, PER_PAGE).get_page(request.GET.get("page")),
+        "filtered": any(request.GET.get(k) for k in ("step", "mood", "q")),
+        "query_string": query.urlencode(),
+        # Offered once, on the full page the delete redirected to; a filter swap keeps it for then.
+        "undo": None if request.htmx else request.session.pop(UNDO_KEY, None),
+    }
+    template = "journal/list.html#entry-list" if request.htmx else "journal/list.html"
+    return render(request, template, context, status=status)
+
+
+@sensitive_variables()
+@private
+@login_required
+@entry_view("GET")
+def detail(request, entry):
+    """The signed-in author: one entry, from its stored, cleaned HTML, with its step and prompt."""
+    doc = library().steps.get(entry.step.slug) if entry.step_id else None
+    prompt = doc.prompt(entry.prompt) if doc and entry.prompt else None
+    return render(
+        request,
+        "journal/detail.html",
+        {"entry": entry, "step_doc": doc, "prompt": prompt, "days": TRASH_DAYS},
+    )
+
+
+# Writing
+
+
+@sensitive_variables()
+def _preview(body):
+    if len(body) > BODY_LIMIT:
+        return "<p>This text is longer than 100,000 characters, too long to save or preview.</p>"
+    return markdown.render(body).html
+
+
+def _form_page(request, form, entry=None, *, preview=None, link_errors=(), status=200):
+    """The editor page, for a new entry or an edit, with whatever the user has typed so far."""
+    slug, prompt_id = form.link()
+    if form.is_bound and preview is None and (form.has_error("step") or form.has_error("prompt")):
+        # Show the step list instead of carrying a broken link along to the next save.
+        prompt_id = ""
+        if form.has_error("step"):
+            slug = ""
+    doc = library().steps.get(slug)
+    steps = [(s.slug, s.title) for s in library().path]
+    if entry and entry.step_id and entry.step.slug not in dict(steps):
+        steps.append((entry.step.slug, f"{entry.step.title} (no longer on the path)"))
+    mood = form["mood"].value()
+    context = {
+        "form": form,
+        "entry": entry,
+        "step_slug": slug,
+        "step_doc": doc,
+        "prompt_id": prompt_id,
+        "prompt": doc.prompt(prompt_id) if doc and prompt_id else None,
+        "steps": steps,
+        "moods": Mood.choices,
+        "mood_value": str(mood) if mood not in (None, "") else "",
+        "draft_code": form["draft"].value() or uuid.uuid4(),
+        "preview": preview,
+        "show_errors": form.is_bound and preview is None,
+        "link_errors": link_errors,
+    }
+    if request.method == "GET" and "draft" not in request.GET:
+        drafts = Draft.objects.for_user(request.user).pending().select_related("step")
+        context["offered"] = (
+            list(drafts.filter(entry=entry)[:5]) if entry else list(drafts.filter(entry__isnull=True)[:5])
+        )
+    return render(request, "journal/form.html", context, status=status)
+
+
+def _draft_initial(draft):
+    return {
+        "title": draft.title,
+        "body": draft.body,
+        "mood": draft.mood,
+        "step": draft.step.slug if draft.step_id else "",
+        "prompt": draft.prompt,
+        "draft": draft.code,
+    }
+
+
+def _consume_draft(request, code):
+    """The entry was saved from this draft: clear its text and keep the row as a marker, so an
+    autosave still on its way cannot bring the draft back."""
+    if not code:
+        return
+    now = timezone.now()
+    drafts = Draft.objects.for_user(request.user).filter(code=code)
+    if not drafts.update(used_at=now, title="", body=""):
+        try:
+            with transaction.atomic():
+                Draft.objects.create(owner=request.user, code=code, used_at=now)
+        except IntegrityError:
+            pass  # a code that is not this user's: there is nothing of theirs to mark
+
+
+@sensitive_post_parameters(*TEXT_FIELDS)
+@sensitive_variables()
+@private
+@login_required
+@require_http_methods(["GET", "POST"])
+def new(request):
+    """The signed-in user: write a new entry, optionally answering a step's prompt."""
+    if request.method == "POST":
+        form = EntryForm(request.POST)
+        if "preview" in request.POST:
+            return _form_page(request, form, preview=_preview(request.POST.get("body", "")))
+        if not form.is_valid():
+            return _form_page(request, form, status=400)
+        data = form.cleaned_data
+        with transaction.atomic():
+            entry = Entry.objects.create(
+                owner=request.user,
+                step=data["step"],
+                prompt=data["prompt"],
+                title=data["title"],
+                body=data["body"],
+                mood=data["mood"],
+            )
+            _consume_draft(request, data["draft"])
+        messages.success(request, "Your entry is saved.")
+        return redirect("journal:detail", entry.code)
+
+    if "draft" in request.GET:
+        draft = _draft_or_404(request, request.GET["draft"], entry__isnull=True)
+        return _form_page(request, EntryForm(initial=_draft_initial(draft)))
+    initial = {
+        "step": request.GET.get("step", ""),
+        "prompt": request.GET.get("prompt", ""),
+        "draft": uuid.uuid4(),
+    }
+    try:
+        clean_link(initial["step"], initial["prompt"])
+    except ValidationError as exc:
+        # A broken link (a renamed step, a prompt of another step): say so, and let them write.
+        errors = [message for messages_ in exc.message_dict.values() for message in messages_]
+        initial.update(step="", prompt="")
+        return _form_page(request, EntryForm(initial=initial), link_errors=errors, status=400)
+    return _form_page(request, EntryForm(initial=initial))
+
+
+@sensitive_post_parameters(*TEXT_FIELDS)
+@sensitive_variables()
+@private
+@login_required
+@entry_view("GET", "POST", scope="all_for")
+def edit(request, entry):
+    """The signed-in author: change an entry. A save on top of a newer version is refused (409)."""
+    if request.method == "GET":
+        if entry.in_trash:
+            raise Http404("This entry is in the trash")
+        initial = {
+            "title": entry.title,
+            "body": entry.body,
+            "mood": entry.mood,
+            "step": entry.step.slug if entry.step_id else "",
+            "prompt": entry.prompt,
+            "version": entry.version,
+            "draft": uuid.uuid4(),
+        }
+        if "draft" in request.GET:
+            draft = _draft_or_404(request, request.GET["draft"], entry=entry)
+            initial.update(_draft_initial(draft), version=draft.base_version or entry.version)
+        return _form_page(request, EntryForm(initial=initial, entry=entry), entry)
+
+    form = EntryForm(request.POST, entry=entry)
+    if "preview" in request.POST:
+        return _form_page(request, form, entry, preview=_preview(request.POST.get("body", "")))
+    if not form.is_valid():
+        return _form_page(request, form, entry, status=400)
+    data = form.cleaned_data
+    with transaction.atomic():
+        current = (
+            Entry.objects.all_for(request.user).select_for_update().select_related("step").get(pk=entry.pk)
+        )
+        if current.in_trash or data["version"] != current.version:
+            draft = _keep_as_draft(request, current, data)
+            context = {"entry": current, "mine": data, "draft": draft}
+            return render(request, "journal/conflict.html", context, status=409)
+        for name in ("title", "body", "mood", "step", "prompt"):
+            setattr(current, name, data[name])
+        current.version += 1
+        current.save()
+        _consume_draft(request, data["draft"])
+    messages.success(request, "Your changes are saved.")
+    return redirect("journal:detail", current.code)
+
+
+@sensitive_variables()
+def _keep_as_draft(request, entry, data):
+    """On a conflict the refused text is kept as a draft of the entry, so that closing the tab
+    now still loses nothing: the edit page offers it back."""
+    fields = {
+        "entry": entry,
+        "title": data["title"],
+        "body": data["body"],
+        "mood": data["mood"],
+        "step": data["step"],
+        "prompt": data["prompt"],
+        "base_version": data["version"],
+    }
+    draft = Draft.objects.for_user(request.user).pending().filter(code=data["draft"]).first()
+    if draft is None:
+        return Draft.objects.create(owner=request.user, **fields)
+    for name, value in fields.items():
+        setattr(draft, name, value)
+    draft.save()
+    return draft
+
+
+@sensitive_post_parameters(*TEXT_FIELDS)
+@sensitive_variables()
+@private
+@login_required
+@require_POST
+def preview(request):
+    """The signed-in user (htmx): the editor's text rendered from Markdown; saves nothing."""
+    return render(request, "journal/form.html#preview", {"preview": _preview(request.POST.get("body", ""))})
+
+
+def _status(request, status=200, **context):
+    return render(request, "journal/form.html#autosave-status", context, status=status)
+
+
+@sensitive_post_parameters(*TEXT_FIELDS)
+@sensitive_variables()
+@private
+@login_required
+@require_POST
+def autosave(request):
+    """The signed-in user (htmx, while typing): keep the editor's text as an encrypted draft."""
+    form = DraftForm(request.POST)
+    if not form.is_valid():
+        errors = [error for errors in form.errors.values() for error in errors]
+        return _status(request, 400, autosave_error=f"Draft not saved: {errors[0]}")
+    data = form.cleaned_data
+    entry = None
+    if data["entry"]:
+        entry = get_object_or_404(Entry.objects.for_user(request.user), code=data["entry"])
+    with transaction.atomic():
+        draft = Draft.objects.for_user(request.user).select_for_update().filter(code=data["draft"]).first()
+        if draft is not None and draft.used_at is not None:
+            # Saved as an entry already: this autosave left the browser before the save did.
+            return _status(request, saved_at=draft.used_at)
+        if draft is None:
+            if not (data["title"] or data["body"].strip()):
+                return HttpResponse(status=204)
+            draft = Draft(owner=request.user, code=data["draft"], entry=entry)
+        elif draft.entry_id != (entry.pk if entry else None):
+            return _status(request, 400, autosave_error="Draft not saved: it belongs to another page.")
+        for name in ("title", "body", "mood", "step", "prompt"):
+            setattr(draft, name, data[name])
+        draft.base_version = data["version"] if entry else None
+        try:
+            with transaction.atomic():
+                draft.save()
+        except IntegrityError:
+            # The code is someone else's draft: never touch their row.
+            return _status(request, 400, autosave_error="Draft not saved. Save the entry instead.")
+    return _status(request, saved_at=draft.updated_at)
+
+
+@private
+@login_required
+@require_POST
+def discard_draft(request, code):
+    """The signed-in user: throw away one of their unsaved drafts."""
+    draft = _draft_or_404(request, code)
+    entry = draft.entry
+    with transaction.atomic():
+        draft.delete()
+    messages.success(request, "The draft is discarded.")
+    if entry is None:
+        return redirect("journal:new")
+    if entry.in_trash:
+        return redirect("journal:trash")
+    return redirect("journal:detail", entry.code)
+
+
+# Trash
+
+
+@private
+@login_required
+@entry_view("POST")
+def delete(request, entry):
+    """The signed-in author: move an entry to the trash; the list then offers to undo it."""
+    with transaction.atomic():
+        entry.deleted_at = timezone.now()
+        entry.save(update_fields=["deleted_at"])
+    request.session[UNDO_KEY] = str(entry.code)
+    return redirect("journal:list")
+
+
+@private
+@login_required
+@entry_view("POST", scope="trash_for")
+def restore(request, entry):
+    """The signed-in author: take an entry back out of the trash."""
+    with transaction.atomic():
+        entry.deleted_at = None
+        entry.save(update_fields=["deleted_at"])
+    messages.success(request, "The entry is back in your journal.")
+    if request.POST.get("next") == "trash":
+        return redirect("journal:trash")
+    return redirect("journal:detail", entry.code)
+
+
+@private
+@login_required
+@entry_view("GET", "POST", scope="trash_for")
+def destroy(request, entry):
+    """The signed-in author: delete an entry in the trash for good, once confirmed."""
+    if request.method == "GET":
+        return render(request, "journal/destroy.html", {"entry": entry})
+    with transaction.atomic():
+        entry.delete()
+    messages.success(request, "The entry is deleted for good.")
+    return redirect("journal:trash")
+
+
+@private
+@login_required
+@require_GET
+def trash(request):
+    """The signed-in user: what is in their trash, and when each entry goes for good."""
+    entries = (
+        Entry.objects.trash_for(request.user)
+        .select_related("step")
+        .defer("body", "body_html")
+        .order_by("-deleted_at", "-id")
+    )
+    page = Paginator(entries, PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "journal/trash.html", {"page": page, "days": TRASH_DAYS})
+
+
+# Export and import
+
+
+@private
+@login_required
+@require_GET
+def export(request):
+    """The signed-in user: download all their entries (trash included) as a zip."""
+    return archive.export_response(request.user)
+
+
+@sensitive_variables()
+@private
+@login_required
+@csrf_exempt  # checked by _import below, once the upload is set to stay in memory
+@require_http_methods(["GET", "POST"])
+def import_entries(request):
+    """The signed-in user: add the entries of an export zip that they do not have yet."""
+    request.upload_handlers = [archive.MemoryUpload(request)]
+    return _import(request)
+
+
+@csrf_protect
+def _import(request):
+    if request.method == "GET":
+        return render(request, "journal/import.html", {"form": ImportForm()})
+    size = int(request.META.get("CONTENT_LENGTH") or 0)
+    if size > archive.MAX_REQUEST:
+        # Refused before reading the body: an upload this big would not fit in memory.
+        errors = archive.too_big(size).messages
+        return render(request, "journal/import.html", {"form": ImportForm(), "errors": errors}, status=400)
+    form = ImportForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            items = archive.read_archive(form.cleaned_data["archive"])
+        except ValidationError as exc:
+            form.add_error("archive", exc)
+        else:
+            report = archive.import_entries(request.user, items)
+            return render(request, "journal/import.html", {"form": ImportForm(), "report": report})
+    context = {"form": form, "errors": form.errors.get("archive", [])}
+    return render(request, "journal/import.html", context, status=400)
