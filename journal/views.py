@@ -271,7 +271,10 @@ def edit(request, entry):
     data = form.cleaned_data
     with transaction.atomic():
         current = (
-            Entry.objects.all_for(request.user).select_for_update().select_related("step").get(pk=entry.pk)
+            Entry.objects.all_for(request.user)
+            .select_for_update(of=("self",))
+            .select_related("step")
+            .get(pk=entry.pk)
         )
         if current.in_trash or data["version"] != current.version:
             draft = _keep_as_draft(request, current, data)
