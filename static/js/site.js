@@ -18,7 +18,8 @@
     if (form) {
       try {
         var data = new FormData(form);
-        fetch(form.action, { method: "POST", body: data, credentials: "same-origin", keepalive: true })
+        // Never follow the redirect: the neutral site is loaded by location.replace, not fetched.
+        fetch(form.action, { method: "POST", body: data, credentials: "same-origin", keepalive: true, redirect: "manual" })
           .catch(function () {})
           .finally(function () { window.location.replace(exitUrl); });
       } catch (e) {
