@@ -98,7 +98,23 @@ class UserTracker:
 
     def answered(self, slug):
         """{prompt id: [entry, ...]} of the user's entries that answer this step's prompts."""
-        return self.all_answered().get(slug, {})
+        if self._answered is not None:
+            return self._answered.get(slug, {})
+        # One step's entries only: the step page asks for one, and reading every answered
+        # prompt of a 10,000-entry journal took the page from 52 to 89 ms of CPU (make bench).
+        from journal.models import Entry
+
+        answered = {}
+        entries = (
+            Entry.objects.for_user(self.user)
+            .filter(step__slug=slug)
+            .exclude(prompt="")
+            .values_list("prompt", "code", "created_at")
+            .order_by("created_at")
+        )
+        for prompt, code, created in entries:
+            answered.setdefault(prompt, []).append({"code": code, "created_at": created})
+        return answered
 
     def all_answered(self):
         if self._answered is None:
