@@ -428,6 +428,7 @@ class Library:
         self.problems = []
         self.broken = set()
         self.generation = 0
+        self.fragments = {}  # rendered parts of pages, for this version of the content
 
     def _signature(self, path):
         st = path.stat()
@@ -547,6 +548,7 @@ class Library:
         self.pages = pages
         self.problems = problems
         self.broken = broken
+        self.fragments = {}
         self.generation += 1
 
     # Reading the path

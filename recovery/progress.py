@@ -236,6 +236,10 @@ class SessionTracker:
         return {}
 
     def visit(self, step):
+        # Reading alone never starts a session: visits are kept once the visitor has ticked or
+        # completed something, so a passing reader leaves no record here.
+        if SESSION_KEY not in self.session:
+            return
         data = self.data
         now = timezone.now()
         info = data["steps"].get(step.slug)

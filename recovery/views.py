@@ -1,8 +1,11 @@
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.messages import get_messages
 from django.db import connection
-from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -42,6 +45,28 @@ def steps(request):
     )
 
 
+# Stands in for the CSRF token in pages rendered once and served to many visitors.
+CSRF_PLACEHOLDER = "csrf-token-placeholder-3f9c2b"
+
+
+def step_fragment(lib, doc, name, **variant):
+    """A part of the step page that is the same for every reader, rendered once per content
+    version and kept with the library (which starts afresh when a file changes)."""
+    key = (doc.slug, name, tuple(sorted(variant.items())))
+    html = lib.fragments.get(key)
+    if html is None:
+        before, after = lib.neighbours(doc)
+        context = {
+            "step": doc,
+            "before": before,
+            "after": after,
+            "related": [lib.steps[s] for s in doc.related if s in lib.steps],
+            **variant,
+        }
+        html = lib.fragments[key] = render_to_string(f"recovery/step.html#{name}", context)
+    return html
+
+
 @require_GET
 def step(request, slug):
     """Anyone: one step; visiting it marks it started for whoever is reading."""
@@ -56,19 +81,28 @@ def step(request, slug):
         raise Http404("No such step")
     tracker = progress.tracker_for(request)
     tracker.visit(doc)
-    before, after = lib.neighbours(doc)
+    status = tracker.status(doc.slug)
+    ticked = tracker.ticked(doc.slug)
     context = {
         "step": doc,
-        "before": before,
-        "after": after,
-        "related": [lib.steps[s] for s in doc.related if s in lib.steps],
         "tracker": tracker,
-        "status": tracker.status(doc.slug),
-        "ticked": tracker.ticked(doc.slug),
+        "status": status,
+        "ticked": ticked,
         "answered": tracker.answered(doc.slug),
-        "collapse_notes": tracker.collapse_notes,
+        "reading": step_fragment(lib, doc, "step-reading", collapse_notes=tracker.collapse_notes),
+        "ending": step_fragment(lib, doc, "step-ending"),
     }
-    return render(request, "recovery/step.html", context)
+    fresh = status in (progress.Status.NOT_STARTED, progress.Status.IN_PROGRESS) and not ticked
+    if request.user.is_authenticated or not fresh or len(get_messages(request)):
+        return render(request, "recovery/step.html", context)
+    # A visitor with nothing ticked or completed sees what every such visitor sees: the whole
+    # page is rendered once, and only the CSRF token is put in per request.
+    key = (doc.slug, "anonymous-page", ())
+    page = lib.fragments.get(key)
+    if page is None:
+        context["csrf_token"] = CSRF_PLACEHOLDER
+        page = lib.fragments[key] = render_to_string("recovery/step.html", context, request)
+    return HttpResponse(page.replace(CSRF_PLACEHOLDER, get_token(request)))
 
 
 @never_cache
