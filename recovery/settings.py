@@ -169,7 +169,6 @@ def database_from_url(url):
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             "transaction_mode": "IMMEDIATE",
         }
-        config["CONN_MAX_AGE"] = 0
     else:
         config["CONN_HEALTH_CHECKS"] = True
         config.setdefault("TEST", {})["NAME"] = envlist("TEST_DATABASE_NAME", [None])[0]

@@ -214,3 +214,20 @@ def test_progress_requires_sign_in(client):
     response = client.get("/progress/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_reading_alone_starts_no_session(client, steps):
+    from django.contrib.sessions.models import Session
+
+    client.get("/steps/reflect/")
+    client.get("/steps/boundaries/")
+    assert Session.objects.count() == 0
+    assert "sessionid" not in client.cookies
+
+
+def test_visits_are_kept_once_a_visitor_has_done_something(client, steps):
+    client.post("/steps/acknowledge-feelings/complete/")
+    client.get("/steps/reflect/")
+    body = client.get("/steps/").content.decode()
+    assert body.count("In progress") == 1
+    assert "Completed" in body
