@@ -349,6 +349,11 @@ def import_entries(user, items):
                 with transaction.atomic():
                     entry.save()
             except IntegrityError:
+                if Entry.objects.all_for(user).filter(code=item["code"]).exists():
+                    # The same archive imported at the same moment, in another tab: that
+                    # import added this entry, so it is skipped here, not doubled.
+                    report.skipped += 1
+                    continue
                 # The code belongs to an entry in another account (an export imported into a
                 # second account): keep the text under a fresh code instead of refusing it.
                 entry.code = uuid.uuid4()

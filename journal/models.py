@@ -95,7 +95,7 @@ class Entry(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "entries"
         indexes = [
-            models.Index(fields=["owner", "deleted_at", "-created_at"], name="entry_owner_recent"),
+            models.Index(fields=["owner", "deleted_at", "-created_at", "-id"], name="entry_owner_recent"),
             models.Index(fields=["owner", "step"], name="entry_owner_step"),
         ]
         constraints = [

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.dates import MONTHS_3
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,6 +29,8 @@ from recovery.content import library
 PER_PAGE = 20
 TEXT_FIELDS = ("title", "body")
 UNDO_KEY = "journal_undo"  # the code of the entry just moved to the trash, never its text
+# What a card of the list shows: never the body, and only the title and excerpt are decrypted.
+LIST_FIELDS = ("code", "kind", "step", "title", "excerpt", "mood", "created_at")
 
 
 def private(view):
@@ -77,12 +80,7 @@ def _draft_or_404(request, code, **filters):
 def entry_list(request):
     """The signed-in user: their entries, newest first, 20 a page, filtered by step, mood, words."""
     form = FilterForm(request.GET or None)
-    entries = (
-        Entry.objects.for_user(request.user)
-        .select_related("step")
-        .defer("body", "body_html")
-        .order_by("-created_at", "-id")
-    )
+    entries = Entry.objects.for_user(request.user).order_by("-created_at", "-id")
     status = 200
     if form.is_bound and form.is_valid():
         if step := form.cleaned_data["step"]:
@@ -97,7 +95,7 @@ def entry_list(request):
     query.pop("page", None)
     context = {
         "form": form,
-        "page": Paginator(entries, PER_PAGE).get_page(request.GET.get("page")),
+        "page": _page_of(entries, request.GET.get("page")),
         "filtered": any(request.GET.get(k) for k in ("step", "mood", "q")),
         "query_string": query.urlencode(),
         # Offered once, on the full page the delete redirected to; a filter swap keeps it for then.
@@ -105,6 +103,25 @@ def entry_list(request):
     }
     template = "journal/list.html#entry-list" if request.htmx else "journal/list.html"
     return render(request, template, context, status=status)
+
+
+def _page_of(entries, number):
+    """One page of entries, found by id alone (the index `entry_owner_recent` holds the order, so
+    nothing is sorted or read but the page's ids), then those 20 rows fetched and decrypted."""
+    page = Paginator(entries.values_list("pk", flat=True), PER_PAGE).get_page(number)
+    rows = (
+        Entry.objects.filter(pk__in=page.object_list)
+        .select_related("step")
+        .only(*LIST_FIELDS)
+        .order_by("-created_at", "-id")
+    )
+    page.object_list = list(rows)
+    for entry in page.object_list:
+        # The date labels, made once here rather than by two template filters a card.
+        when = timezone.localtime(entry.created_at)
+        entry.created_iso = when.isoformat()
+        entry.created_label = f"{when.day} {MONTHS_3[when.month].title()} {when:%Y, %H:%M}"  # j M Y, H:i
+    return page
 
 
 @sensitive_variables()
@@ -191,7 +208,9 @@ def _consume_draft(request, code):
             with transaction.atomic():
                 Draft.objects.create(owner=request.user, code=code, used_at=now)
         except IntegrityError:
-            pass  # a code that is not this user's: there is nothing of theirs to mark
+            # An autosave of this draft created the row meanwhile (mark it, or it would be offered
+            # back after the save), or the code is not this user's (nothing of theirs to mark).
+            drafts.update(used_at=now, title="", body="")
 
 
 @sensitive_post_parameters(*TEXT_FIELDS)
@@ -302,7 +321,8 @@ def _keep_as_draft(request, entry, data):
         "prompt": data["prompt"],
         "base_version": data["version"],
     }
-    draft = Draft.objects.for_user(request.user).pending().filter(code=data["draft"]).first()
+    drafts = Draft.objects.for_user(request.user).pending().select_for_update()
+    draft = drafts.filter(code=data["draft"]).first()
     if draft is None:
         return Draft.objects.create(owner=request.user, **fields)
     for name, value in fields.items():
@@ -340,12 +360,35 @@ def autosave(request):
     entry = None
     if data["entry"]:
         entry = get_object_or_404(Entry.objects.for_user(request.user), code=data["entry"])
+    try:
+        return _save_draft(request, data, entry)
+    except IntegrityError:
+        # Two autosaves of a new draft left together (a pause and a blur): both found no row
+        # and the other one's insert won. Its row is there now: update it, in a new transaction,
+        # exactly as if this autosave had arrived second. A code that is someone else's draft
+        # still finds no row of this user's, and is refused below without touching theirs.
+        pass
+    try:
+        return _save_draft(request, data, entry, retry=True)
+    except IntegrityError:
+        return _status(request, 400, autosave_error="Draft not saved. Save the entry instead.")
+
+
+@sensitive_variables()
+def _save_draft(request, data, entry, *, retry=False):
+    """One autosave, one transaction: lock this user's draft of that code, then update it, or
+    create it when there is none yet. Saves apply in the order they take the row lock, so the
+    last to arrive wins, as with sequential saves."""
+    drafts = Draft.objects.for_user(request.user).select_for_update()
     with transaction.atomic():
-        draft = Draft.objects.for_user(request.user).select_for_update().filter(code=data["draft"]).first()
+        # The stored text is replaced whole, so it is never read (nor decrypted) here.
+        draft = drafts.defer("title", "body").filter(code=data["draft"]).first()
         if draft is not None and draft.used_at is not None:
             # Saved as an entry already: this autosave left the browser before the save did.
             return _status(request, saved_at=draft.used_at)
         if draft is None:
+            if retry:
+                raise IntegrityError("the draft code is not this user's")
             if not (data["title"] or data["body"].strip()):
                 return HttpResponse(status=204)
             draft = Draft(owner=request.user, code=data["draft"], entry=entry)
@@ -354,12 +397,7 @@ def autosave(request):
         for name in ("title", "body", "mood", "step", "prompt"):
             setattr(draft, name, data[name])
         draft.base_version = data["version"] if entry else None
-        try:
-            with transaction.atomic():
-                draft.save()
-        except IntegrityError:
-            # The code is someone else's draft: never touch their row.
-            return _status(request, 400, autosave_error="Draft not saved. Save the entry instead.")
+        draft.save()
     return _status(request, saved_at=draft.updated_at)
 
 
