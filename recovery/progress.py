@@ -57,7 +57,6 @@ class UserTracker:
         self.collapse_notes = user.collapse_content_notes
         self._rows = None
         self._ticks = None
-        self._answered = None
 
     @property
     def rows(self):
@@ -98,8 +97,6 @@ class UserTracker:
 
     def answered(self, slug):
         """{prompt id: [entry, ...]} of the user's entries that answer this step's prompts."""
-        if self._answered is not None:
-            return self._answered.get(slug, {})
         # One step's entries only: the step page asks for one, and reading every answered
         # prompt of a 10,000-entry journal took the page from 52 to 89 ms of CPU (make bench).
         from journal.models import Entry
@@ -115,24 +112,6 @@ class UserTracker:
         for prompt, code, created in entries:
             answered.setdefault(prompt, []).append({"code": code, "created_at": created})
         return answered
-
-    def all_answered(self):
-        if self._answered is None:
-            from journal.models import Entry
-
-            answered = {}
-            entries = (
-                Entry.objects.for_user(self.user)
-                .exclude(prompt="")
-                .values_list("step__slug", "prompt", "code", "created_at")
-                .order_by("created_at")
-            )
-            for slug, prompt, code, created in entries:
-                answered.setdefault(slug, {}).setdefault(prompt, []).append(
-                    {"code": code, "created_at": created}
-                )
-            self._answered = answered
-        return self._answered
 
     def _row(self, slug):
         row = self.rows.get(slug)
@@ -230,9 +209,6 @@ class SessionTracker:
         return {slug: set(ids) for slug, ids in self.data["ticks"].items()}
 
     def answered(self, slug):
-        return {}
-
-    def all_answered(self):
         return {}
 
     def visit(self, step):
