@@ -37,20 +37,26 @@ def page(request, slug):
 def steps(request):
     """Anyone: the path in order, with each step's status for whoever is reading."""
     lib = library()
-    tracker = progress.tracker_for(request)
-    return render(
-        request,
-        "recovery/steps.html",
-        {"core": lib.core, "optional": lib.optional, "tracker": tracker},
-    )
+    statuses = progress.tracker_for(request).statuses()
+
+    def cards(docs):
+        return [
+            (
+                step_fragment(lib, doc, "step-card", template="recovery/steps.html"),
+                statuses.get(doc.slug, progress.Status.NOT_STARTED),
+            )
+            for doc in docs
+        ]
+
+    return render(request, "recovery/steps.html", {"core": cards(lib.core), "optional": cards(lib.optional)})
 
 
 # Stands in for the CSRF token in pages rendered once and served to many visitors.
 CSRF_PLACEHOLDER = "csrf-token-placeholder-3f9c2b"
 
 
-def step_fragment(lib, doc, name, **variant):
-    """A part of the step page that is the same for every reader, rendered once per content
+def step_fragment(lib, doc, name, template="recovery/step.html", **variant):
+    """A part of a step's page that is the same for every reader, rendered once per content
     version and kept with the library (which starts afresh when a file changes)."""
     key = (doc.slug, name, tuple(sorted(variant.items())))
     html = lib.fragments.get(key)
@@ -63,7 +69,7 @@ def step_fragment(lib, doc, name, **variant):
             "related": [lib.steps[s] for s in doc.related if s in lib.steps],
             **variant,
         }
-        html = lib.fragments[key] = render_to_string(f"recovery/step.html#{name}", context)
+        html = lib.fragments[key] = render_to_string(f"{template}#{name}", context)
     return html
 
 
