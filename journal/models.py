@@ -96,7 +96,7 @@ class Entry(models.Model):
         verbose_name_plural = "entries"
         indexes = [
             models.Index(fields=["owner", "deleted_at", "-created_at", "-id"], name="entry_owner_recent"),
-            models.Index(fields=["owner", "step"], name="entry_owner_step"),
+            models.Index(fields=["owner", "deleted_at", "step", "prompt"], name="entry_owner_step_prompt"),
         ]
         constraints = [
             models.CheckConstraint(

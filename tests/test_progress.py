@@ -231,3 +231,27 @@ def test_visits_are_kept_once_a_visitor_has_done_something(client, steps):
     body = client.get("/steps/").content.decode()
     assert body.count("In progress") == 1
     assert "Completed" in body
+
+
+@pytest.mark.parametrize("read", [60, 4], ids=["all-read", "rest-counted"])
+def test_a_much_answered_prompt_shows_the_latest_three_and_a_count(
+    owner_client, owner, steps, read, monkeypatch
+):
+    from recovery import progress
+    from recovery.content import library
+
+    monkeypatch.setattr(progress, "ANSWERS_READ", read)
+    prompt = library().steps["reflect"].prompts[0].id
+    now = timezone.now()
+    entries = [
+        Entry.objects.create(
+            owner=owner, step=steps["reflect"], prompt=prompt, body="x", created_at=now - timedelta(days=d)
+        )
+        for d in range(5)
+    ]
+    body = owner_client.get("/steps/reflect/").content.decode()
+    for entry in entries[:3]:
+        assert f'href="/journal/{entry.code}/"' in body
+    for entry in entries[3:]:
+        assert f'href="/journal/{entry.code}/"' not in body
+    assert 'href="/journal/?step=reflect">all 5</a>' in body
