@@ -433,3 +433,77 @@ def test_keyboard_only_sign_in_write_complete_check_in_and_exit(new_context, per
     keys.press("Enter")
     page.wait_for_url(EXIT_URL)
     expect(heading(page)).to_have_text("Today's weather")
+
+
+def test_keyboard_only_sign_up_resolve_a_conflict_export_and_delete(new_context, mailoutbox):
+    from django.contrib.auth import get_user_model
+
+    context = new_context()
+    page = context.new_page()
+    keys = page.keyboard
+
+    # Journey 1's sign-up, by keyboard.
+    page.goto("/")
+    tab_to(page, named("Sign up", "a"))
+    keys.press("Enter")
+    page.wait_for_url("**/accounts/signup/")
+    tab_to(page, with_id("id_email"))
+    keys.type("keys.only@example.com")
+    tab_to(page, with_id("id_password1"))
+    keys.type(PASSWORD)
+    tab_to(page, with_id("id_password2"))
+    keys.type(PASSWORD)
+    tab_to(page, named("Sign Up", "button"))
+    keys.press("Enter")
+    expect(heading(page)).to_have_text(re.compile("verify your email", re.I))
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+", mailoutbox[0].body).group(0)
+    page.goto(link)  # the emailed link is opened from the mail program, not this page
+    tab_to(page, named("Confirm", "button"))
+    keys.press("Enter")
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+    # Journey 3, by keyboard: two tabs, the second chooses its own version on the conflict page.
+    user = get_user_model().objects.get(email="keys.only@example.com")
+    entry = make_entry(user, title="Draft", body="The first words.")
+    first, second = page, context.new_page()
+    for tab in (first, second):
+        tab.goto(f"/journal/{entry.code}/edit/")
+    tab_to(first, with_id("id_body"))
+    first.keyboard.press("ControlOrMeta+a")
+    first.keyboard.type("From the first tab.")
+    tab_to(first, named("Save changes", "button"))
+    first.keyboard.press("Enter")
+    expect(first.locator(".messages")).to_contain_text("Your changes are saved.")
+    second.bring_to_front()
+    tab_to(second, with_id("id_body"))
+    second.keyboard.press("ControlOrMeta+a")
+    second.keyboard.type("From the second tab.")
+    tab_to(second, named("Save changes", "button"))
+    second.keyboard.press("Enter")
+    expect(heading(second)).to_have_text("This entry changed in another tab")
+    tab_to(second, named("Save my version", "button"))
+    second.keyboard.press("Enter")
+    expect(second.locator(".entry-body")).to_have_text("From the second tab.")
+
+    # Journey 6, by keyboard: export the journal, then delete the account.
+    page = second
+    page.goto("/journal/")
+    tab_to(page, named("Export", "a"))
+    with page.expect_download() as info:
+        page.keyboard.press("Enter")
+    archive = zipfile.ZipFile(io.BytesIO(info.value.path().read_bytes()))
+    assert [e["body"] for e in json.loads(archive.read("entries.json"))["entries"]] == [
+        "From the second tab."
+    ]
+    tab_to(page, named("Account", "a"))
+    page.keyboard.press("Enter")
+    expect(heading(page)).to_have_text("Your account")
+    tab_to(page, named("Delete my account", "a"))
+    page.keyboard.press("Enter")
+    expect(heading(page)).to_have_text("Delete your account")
+    tab_to(page, with_id("id_password"))
+    page.keyboard.type(PASSWORD)
+    tab_to(page, named("Delete my account and everything in it", "button"))
+    page.keyboard.press("Enter")
+    expect(page.locator(".messages")).to_contain_text("have been deleted")
+    assert not get_user_model().objects.filter(email="keys.only@example.com").exists()
