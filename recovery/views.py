@@ -91,7 +91,6 @@ def step(request, slug):
     ticked = tracker.ticked(doc.slug)
     context = {
         "step": doc,
-        "tracker": tracker,
         "status": status,
         "ticked": ticked,
         "answered": tracker.answered(doc.slug),

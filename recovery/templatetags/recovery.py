@@ -10,11 +10,6 @@ LABELS = dict(StepProgress.Status.choices)
 
 
 @register.filter
-def status_of(tracker, slug):
-    return tracker.status(slug) if tracker else StepProgress.Status.NOT_STARTED
-
-
-@register.filter
 def status_label(status):
     return LABELS.get(status, status)
 
