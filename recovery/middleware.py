@@ -1,4 +1,8 @@
+import time
+
+from allauth.usersessions.models import UserSession
 from django.conf import settings
+from django.utils import timezone
 
 
 class SecurityHeadersMiddleware:
@@ -29,13 +33,8 @@ class SessionActivityMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and request.session.session_key:
-            import time
-
             now = int(time.time())
             if now - request.session.get("_seen", 0) > self.EVERY:
-                from allauth.usersessions.models import UserSession
-                from django.utils import timezone
-
                 UserSession.objects.filter(session_key=request.session.session_key).update(
                     last_seen_at=timezone.now()
                 )

@@ -74,9 +74,7 @@ if not SECRET_KEY:
     SECRET_KEY = development_secret("secret_key", lambda: secrets.token_urlsafe(50))
 
 # Fernet keys for journal text at rest: the first encrypts, all of them decrypt.
-JOURNAL_KEYS = envlist("JOURNAL_KEYS", []) or envlist("JOURNAL_KEYS_FROM_FILE", [])
-if not JOURNAL_KEYS and (path := os.environ.get("JOURNAL_KEYS_FILE")):
-    JOURNAL_KEYS = [k.strip() for k in Path(path).read_text().split(",") if k.strip()]
+JOURNAL_KEYS = [key.strip() for key in secret("JOURNAL_KEYS").split(",") if key.strip()]
 if not JOURNAL_KEYS:
     if not DEBUG:
         raise ImproperlyConfigured("JOURNAL_KEYS must be set when DEBUG is off.")

@@ -1,6 +1,7 @@
 import time
 
 from allauth.usersessions.models import UserSession
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.core.mail import send_mail
 from django.dispatch import receiver
@@ -34,4 +35,4 @@ def alert_on_new_device(sender, request, user, **kwargs):
             "sessions_url": request.build_absolute_uri("/accounts/sessions/"),
         },
     )
-    send_mail("[Mending] A new sign-in to your account", body, None, [user.email])
+    send_mail(f"[{settings.SITE_NAME}] A new sign-in to your account", body, None, [user.email])

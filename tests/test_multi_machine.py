@@ -6,7 +6,6 @@ are removed afterwards. Skipped, with the reason, when DATABASE_URL is not a pos
 the services do not answer; with REQUIRE_SERVICES=1 that is a failure instead.
 """
 
-import os
 import re
 import tempfile
 
@@ -14,6 +13,7 @@ import pytest
 import requests
 
 from bench.servers import Gunicorn, Services, make_users, prepare
+from tests.server_helpers import services_or_skip
 
 pytestmark = pytest.mark.slow
 PASSWORD = "a long calm password 1"
@@ -21,14 +21,6 @@ PASSWORD = "a long calm password 1"
 # site domain and address, and without django.contrib.sites the domain is the Host header.
 PUBLIC_HOST = "mending.test"
 CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-def services_or_skip():
-    reason = Services.unavailable()
-    if reason:
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            pytest.fail(f"REQUIRE_SERVICES=1: {reason}")
-        pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ Skipped, with the reason, when DATABASE_URL is not a postgres:// URL or PostgreS
 not answer; with REQUIRE_SERVICES=1 that is a failure instead.
 """
 
-import os
 import re
 import tempfile
 import threading
@@ -22,6 +21,7 @@ import pytest
 import requests
 
 from bench.servers import Gunicorn, Services, fernet_key, make_users, prepare
+from tests.server_helpers import services_or_skip
 
 pytestmark = pytest.mark.slow
 CLIENTS = 20
@@ -31,11 +31,7 @@ ENTRY_URL = re.compile(r"^/journal/([0-9a-f-]{36})/$")
 
 @pytest.fixture(scope="module")
 def deployment():
-    reason = Services.unavailable()
-    if reason:
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            pytest.fail(f"REQUIRE_SERVICES=1: {reason}")
-        pytest.skip(reason)
+    services_or_skip()
     key = fernet_key()
     with Services("nodataloss") as services, tempfile.TemporaryDirectory() as static:
         env = services.env(static_root=static, journal_key=key)
