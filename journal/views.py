@@ -14,16 +14,18 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from journal import crypto
 from journal import export as archive
 from journal.forms import BODY_LIMIT, DraftForm, EntryForm, FilterForm, ImportForm, clean_link
 from journal.models import TRASH_DAYS, Draft, Entry, Mood
-from recovery import markdown
+from recovery import markdown, pagecache
 from recovery.content import library
 
 PER_PAGE = 20
@@ -77,6 +79,7 @@ def _draft_or_404(request, code, **filters):
 @private
 @login_required
 @require_GET
+@pagecache.per_user(unless=lambda request: UNDO_KEY in request.session)
 def entry_list(request):
     """The signed-in user: their entries, newest first, 20 a page, filtered by step, mood, words."""
     form = FilterForm(request.GET or None)
@@ -336,13 +339,15 @@ def _keep_as_draft(request, entry, data):
 @private
 @login_required
 @require_POST
+@pagecache.leaves_pages
 def preview(request):
     """The signed-in user (htmx): the editor's text rendered from Markdown; saves nothing."""
     return render(request, "journal/form.html#preview", {"preview": _preview(request.POST.get("body", ""))})
 
 
 def _status(request, status=200, **context):
-    return render(request, "journal/form.html#autosave-status", context, status=status)
+    # Rendered without the request: the line needs nothing from the context processors.
+    return HttpResponse(render_to_string("journal/form.html#autosave-status", context), status=status)
 
 
 @sensitive_post_parameters(*TEXT_FIELDS)
@@ -350,6 +355,7 @@ def _status(request, status=200, **context):
 @private
 @login_required
 @require_POST
+@pagecache.leaves_pages
 def autosave(request):
     """The signed-in user (htmx, while typing): keep the editor's text as an encrypted draft."""
     form = DraftForm(request.POST)
@@ -357,6 +363,9 @@ def autosave(request):
         errors = [error for errors in form.errors.values() for error in errors]
         return _status(request, 400, autosave_error=f"Draft not saved: {errors[0]}")
     data = form.cleaned_data
+    saved_at = _update_draft(request.user, data)
+    if saved_at is not None:
+        return _status(request, saved_at=saved_at)
     entry = None
     if data["entry"]:
         entry = get_object_or_404(Entry.objects.for_user(request.user), code=data["entry"])
@@ -372,6 +381,26 @@ def autosave(request):
         return _save_draft(request, data, entry, retry=True)
     except IntegrityError:
         return _status(request, 400, autosave_error="Draft not saved. Save the entry instead.")
+
+
+@sensitive_variables()
+def _update_draft(user, data):
+    """The usual autosave, in one UPDATE: the user's unsaved draft of that code, for that entry
+    (or for a new one), takes the new text. Returns when it was saved, or None when there is no
+    such draft, for `_save_draft` to work out what to do (create it, or say why not)."""
+    if data["entry"]:
+        of_entry = {"entry__in": Entry.objects.for_user(user).filter(code=data["entry"])}
+    else:
+        of_entry = {"entry__isnull": True}
+    drafts = Draft.objects.filter(owner=user, code=data["draft"], used_at__isnull=True, **of_entry)
+    now = timezone.now()
+    updated = drafts.update(
+        **{name: data[name] for name in ("title", "body", "mood", "step", "prompt")},
+        base_version=data["version"] if data["entry"] else None,
+        key_id=crypto.first_key_id(),
+        updated_at=now,
+    )
+    return now if updated else None
 
 
 @sensitive_variables()

@@ -8,6 +8,7 @@ edit shows on the next request. A file with errors is left out; the other pages 
 
 import datetime
 import hashlib
+import itertools
 import math
 import re
 import threading
@@ -18,6 +19,10 @@ import yaml
 from django.conf import settings
 
 from recovery import markdown
+
+# Each reading of the content gets a number no other reading in this process has had, so pages
+# kept under one (recovery/pagecache.py) are never served for another.
+_generations = itertools.count(1)
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 WORDS = re.compile(r"\w+")
@@ -427,7 +432,7 @@ class Library:
         self.pages = {}
         self.problems = []
         self.broken = set()
-        self.generation = 0
+        self.generation = next(_generations)
         self.fragments = {}  # rendered parts of pages, for this version of the content
 
     def _signature(self, path):
@@ -549,7 +554,7 @@ class Library:
         self.problems = problems
         self.broken = broken
         self.fragments = {}
-        self.generation += 1
+        self.generation = next(_generations)
 
     # Reading the path
 

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
+from recovery import pagecache
 from recovery import progress as tracking
 from recovery.content import library
 from recovery.models import StepProgress
@@ -118,6 +119,7 @@ def mood_chart(points, days=MOOD_DAYS, width=600, height=200, pad=30):
 
 @login_required
 @require_GET
+@pagecache.per_user
 def progress(request):
     """The signed-in user: their path, progress bar, mood over time and days they wrote."""
     return render(request, "recovery/progress.html", dashboard_context(request))

@@ -7,6 +7,9 @@ class User(AbstractUser):
 
     # Show steps with a content note folded shut until the reader opens them.
     collapse_content_notes = models.BooleanField(default=False)
+    # Raised whenever what this user's pages show changes; pages kept for them under an older
+    # number are never served again (recovery/pagecache.py).
+    pages_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     def __str__(self):
         return self.email or f"user {self.pk}"

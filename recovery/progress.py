@@ -13,6 +13,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from recovery import pagecache
 from recovery.models import ExerciseTick, Step, StepProgress
 
 Status = StepProgress.Status
@@ -126,6 +127,7 @@ class UserTracker:
         return row
 
     def visit(self, step):
+        """Record a visit, at most once every VISIT_EVERY; returns when the next one is due."""
         now = timezone.now()
         row = self.rows.get(step.slug)
         if row is None:
@@ -138,9 +140,10 @@ class UserTracker:
                 last_visited_at=now,
             )
             StepProgress.objects.bulk_create([row], ignore_conflicts=True)
-            return
+            pagecache.changed(self.user)
+            return now + VISIT_EVERY
         if row.last_visited_at and now - row.last_visited_at < VISIT_EVERY:
-            return
+            return row.last_visited_at + VISIT_EVERY
         row.last_visited_at = now
         fields = ["last_visited_at"]
         if row.status == Status.NOT_STARTED:
@@ -148,6 +151,8 @@ class UserTracker:
             row.started_at = now
             fields += ["status", "started_at"]
         row.save(update_fields=fields)
+        pagecache.changed(self.user)
+        return now + VISIT_EVERY
 
     def complete(self, step):
         now = timezone.now()

@@ -3,18 +3,18 @@ from django.contrib.auth import logout
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from recovery import progress
+from recovery import pagecache, progress
 from recovery.content import library
 
 
 @require_GET
+@pagecache.per_user
 def home(request):
     """Anyone: what this is and where to start; a signed-in user also sees where they left off."""
     lib = library()
@@ -34,6 +34,7 @@ def page(request, slug):
 
 
 @require_GET
+@pagecache.per_user
 def steps(request):
     """Anyone: the path in order, with each step's status for whoever is reading."""
     lib = library()
@@ -49,10 +50,6 @@ def steps(request):
         ]
 
     return render(request, "recovery/steps.html", {"core": cards(lib.core), "optional": cards(lib.optional)})
-
-
-# Stands in for the CSRF token in pages rendered once and served to many visitors.
-CSRF_PLACEHOLDER = "csrf-token-placeholder-3f9c2b"
 
 
 def step_fragment(lib, doc, name, template="recovery/step.html", **variant):
@@ -74,6 +71,7 @@ def step_fragment(lib, doc, name, template="recovery/step.html", **variant):
 
 
 @require_GET
+@pagecache.per_user
 def step(request, slug):
     """Anyone: one step; visiting it marks it started for whoever is reading."""
     lib = library()
@@ -86,7 +84,8 @@ def step(request, slug):
             return render(request, "recovery/content_error.html", {"problems": problems}, status=500)
         raise Http404("No such step")
     tracker = progress.tracker_for(request)
-    tracker.visit(doc)
+    # Kept for a signed-in reader until the visit is due to be recorded again.
+    request.page_fresh_until = tracker.visit(doc)
     status = tracker.status(doc.slug)
     ticked = tracker.ticked(doc.slug)
     context = {
@@ -105,9 +104,9 @@ def step(request, slug):
     key = (doc.slug, "anonymous-page", ())
     page = lib.fragments.get(key)
     if page is None:
-        context["csrf_token"] = CSRF_PLACEHOLDER
+        context["csrf_token"] = pagecache.CSRF_PLACEHOLDER
         page = lib.fragments[key] = render_to_string("recovery/step.html", context, request)
-    return HttpResponse(page.replace(CSRF_PLACEHOLDER, get_token(request)))
+    return HttpResponse(pagecache.with_token(request, page))
 
 
 @never_cache

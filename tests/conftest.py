@@ -1,3 +1,6 @@
+import shutil
+from pathlib import Path
+
 import pytest
 from django.test import Client
 
@@ -7,9 +10,10 @@ from recovery import content
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Rate-limit counters and cached pages must not leak from one test into the next."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    caches["default"].clear()
+    caches["pages"].clear()
 
 
 @pytest.fixture(autouse=True)
@@ -75,3 +79,21 @@ def steps(db):
     from recovery.models import Step
 
     return {s.slug: s for s in Step.objects.all()}
+
+
+@pytest.fixture
+def content_dir(tmp_path, settings):
+    """A copy of content/ that a test may break, with reloading on as in development."""
+    target = tmp_path / "content"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "content", target)
+    settings.CONTENT_DIR = target
+    settings.CONTENT_RELOAD = True
+    content.reset()
+    return target
+
+
+@pytest.fixture
+def kept_page_queries(settings):
+    """What a page served from the page cache asks the database: the user, and the session
+    unless Redis holds it (cached_db)."""
+    return 1 if settings.SESSION_ENGINE.endswith("cached_db") else 2

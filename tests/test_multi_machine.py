@@ -90,6 +90,9 @@ def test_entry_written_on_one_server_is_read_on_the_other(servers, browser):
     a, b, env = servers
     make_users(env, ["writer@example.com"], PASSWORD)
     assert log_in(browser, a, "writer@example.com", PASSWORD).status_code == 302
+    # B renders and keeps the journal list (recovery/pagecache.py) before A changes it.
+    for _ in range(2):
+        assert "Written on server A" not in browser.get(f"{b.url}/journal/").text
 
     token = form_token(browser, a, "/journal/new/")
     saved = browser.post(
@@ -108,6 +111,8 @@ def test_entry_written_on_one_server_is_read_on_the_other(servers, browser):
     assert read.status_code == 200
     assert "Written on server A" in read.text
     assert "The walk helped today." in read.text
+    # The list B kept is not served again: the user's pages version moved in the database.
+    assert "Written on server A" in browser.get(f"{b.url}/journal/").text
 
 
 def test_login_rate_limit_counts_attempts_on_both_servers(servers, browser):

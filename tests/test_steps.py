@@ -1,6 +1,5 @@
 """Step modules from Markdown: the path, one step, validation, renders, and Step rows."""
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -21,17 +20,6 @@ OPTIONAL = [
     "thinking-about-getting-back-together",
 ]
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def content_dir(tmp_path, settings):
-    """A copy of content/ that a test may break, with reloading on as in development."""
-    target = tmp_path / "content"
-    shutil.copytree(ROOT / "content", target)
-    settings.CONTENT_DIR = target
-    settings.CONTENT_RELOAD = True
-    content.reset()
-    return target
 
 
 def write_step(folder, slug, front, body="Some words.\n\n## A heading\n\nMore words."):
@@ -280,10 +268,16 @@ def test_anonymous_step_page_uses_at_most_two_queries(client, django_assert_max_
         assert client.get("/steps/reflect/").status_code == 200
 
 
-def test_signed_in_step_page_uses_at_most_six_queries(owner_client, django_assert_max_num_queries, steps):
-    with django_assert_max_num_queries(6):
+def test_signed_in_step_page_uses_at_most_seven_queries_then_only_session_and_user(
+    owner_client, django_assert_max_num_queries, django_assert_num_queries, steps, kept_page_queries
+):
+    # The first visit reads progress, ticks and answers, records itself and moves the version.
+    with django_assert_max_num_queries(7):
         assert owner_client.get("/steps/reflect/").status_code == 200
     with django_assert_max_num_queries(6):
+        assert owner_client.get("/steps/reflect/").status_code == 200
+    # Rendered once for this version: from now on the session and the user are all it reads.
+    with django_assert_num_queries(kept_page_queries):
         assert owner_client.get("/steps/reflect/").status_code == 200
 
 
