@@ -90,7 +90,7 @@ def main():
         print(profiler.output_html())
         return
     print(f"{args.page} {path}: {1000 * took / args.n:.1f} ms a request in-process ({args.n} requests)")
-    print(profiler.output_text(unicode=False, color=False))
+    print(profiler.output_text(unicode=False, color=False, show_all=bool(os.environ.get("SHOW_ALL"))))
 
 
 if __name__ == "__main__":

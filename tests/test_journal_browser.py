@@ -1,18 +1,16 @@
 """The journal editor in a real browser: htmx autosave and preview, and the 320 px layout."""
 
 import os
-import shutil
 import time
 
 import pytest
 from django.test import Client
 
 from journal.models import Draft, Entry
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.journal_helpers import make_entry
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture
@@ -23,13 +21,13 @@ def page(live_server, owner, monkeypatch):
     client = Client()
     client.force_login(owner)
     with playwright_api.sync_playwright() as playwright:
-        options = {"args": ["--no-sandbox"]}
-        if CHROMIUM:
-            options["executable_path"] = CHROMIUM
         try:
-            browser = playwright.chromium.launch(**options)
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         except playwright_api.Error as exc:
-            pytest.skip(f"no Chromium to run: {exc.message.splitlines()[0]}")
+            reason = f"no Chromium to run at {CHROMIUM}: {exc.message.splitlines()[0]}"
+            if os.environ.get("REQUIRE_BROWSER") == "1":
+                pytest.fail(f"REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+            pytest.skip(reason)
         context = browser.new_context()
         context.add_cookies(
             [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
