@@ -45,22 +45,27 @@ class Reader(FastHttpUser):
             )
             self.headers["X-CSRFToken"] = account["csrftoken"]
         self.draft = str(uuid.uuid4())
-        self.saves = 0
+        self.sent = 0
 
     @task
     def page(self):
         # Cookies are exactly the ones set above: a first visit stays a first visit.
         self.client.cookiejar.clear()
         if PAGE.method == "GET":
+            self.sent += 1
             request = self.client.get(
-                PAGE.path, name=PAGE.name, headers=self.headers, allow_redirects=False, catch_response=True
+                pages.fresh_path(PAGE, f"{self.draft}-{self.sent}"),
+                name=PAGE.name,
+                headers=self.headers,
+                allow_redirects=False,
+                catch_response=True,
             )
         else:
-            self.saves += 1
+            self.sent += 1
             request = self.client.post(
                 PAGE.path,
                 name=PAGE.name,
-                data=pages.autosave_form(self.draft, self.saves),
+                data=pages.autosave_form(self.draft, self.sent),
                 headers={**self.headers, "HX-Request": "true"},
                 allow_redirects=False,
                 catch_response=True,

@@ -17,6 +17,9 @@ class Page:
     # Concurrent locust users; None for the run's default. A latency target is measured with
     # one user per worker, so the figure is the page's own time and not time spent in a queue.
     users: int | None = None
+    # Every request with a query string of its own, so the page cache (recovery/pagecache.py)
+    # never has it: what the page costs when it must be rendered, as after every change.
+    fresh: bool = False
 
 
 def load(sessions_file):
@@ -55,6 +58,7 @@ def load(sessions_file):
             "heavy",
             p50_ms=300,
             users=2,
+            fresh=True,  # a search is measured, not a kept page of its results
         ),
         Page(
             "journal-search-rare",
@@ -65,6 +69,7 @@ def load(sessions_file):
             p50_ms=300,
             users=2,
             quick=False,
+            fresh=True,
         ),
         Page("autosave", "autosave POST (a new entry's draft)", "POST", sessions["autosave"], "user", 0.20),
         Page(
@@ -77,8 +82,42 @@ def load(sessions_file):
             quick=False,
         ),
         Page("progress-heavy", "`/progress/`, heavy user", "GET", "/progress/", "heavy", 0.25, quick=False),
+        Page(
+            "step-user-fresh",
+            "signed-in step page, rendered afresh every time (no target: what a page costs after a change)",
+            "GET",
+            f"/steps/{step}/",
+            "user",
+            quick=False,
+            fresh=True,
+        ),
+        Page(
+            "progress-fresh",
+            "`/progress/`, rendered afresh every time",
+            "GET",
+            "/progress/",
+            "user",
+            quick=False,
+            fresh=True,
+        ),
+        Page(
+            "journal-1-fresh",
+            "`/journal/` page 1, heavy user, rendered afresh every time",
+            "GET",
+            "/journal/",
+            "heavy",
+            quick=False,
+            fresh=True,
+        ),
     ]
     return sessions, {page.name: page for page in pages}
+
+
+def fresh_path(page, count):
+    """The page's path, made unique per request when the page is to be measured uncached."""
+    if not page.fresh:
+        return page.path
+    return f"{page.path}{'&' if '?' in page.path else '?'}fresh={count}"
 
 
 def autosave_form(draft, count):
