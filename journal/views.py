@@ -94,6 +94,8 @@ def entry_list(request):
             entries = entries.matching(request.user, query)
     elif form.is_bound:
         entries, status = entries.none(), 400
+    # A filter swap wants the list alone; going back to a page htmx no longer holds wants all of it.
+    partial = request.htmx and not request.htmx.history_restore_request
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -102,9 +104,9 @@ def entry_list(request):
         "filtered": any(request.GET.get(k) for k in ("step", "mood", "q")),
         "query_string": query.urlencode(),
         # Offered once, on the full page the delete redirected to; a filter swap keeps it for then.
-        "undo": None if request.htmx else request.session.pop(UNDO_KEY, None),
+        "undo": None if partial else request.session.pop(UNDO_KEY, None),
     }
-    template = "journal/list.html#entry-list" if request.htmx else "journal/list.html"
+    template = "journal/list.html#entry-list" if partial else "journal/list.html"
     return render(request, template, context, status=status)
 
 

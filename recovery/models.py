@@ -2,17 +2,33 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 
+def new_pages_version():
+    from recovery.pagecache import new_version
+
+    return new_version()
+
+
 class User(AbstractUser):
     """The site's user. Sign-in is by email (allauth); the username column stays unused."""
 
     # Show steps with a content note folded shut until the reader opens them.
     collapse_content_notes = models.BooleanField(default=False)
-    # Raised whenever what this user's pages show changes; pages kept for them under an older
-    # number are never served again (recovery/pagecache.py).
-    pages_version = models.PositiveBigIntegerField(default=0, editable=False)
+    # A new random number whenever what this user's pages show changes; pages kept for them under
+    # another number are never served again (recovery/pagecache.py).
+    pages_version = models.PositiveBigIntegerField(default=new_pages_version, editable=False)
 
     def __str__(self):
         return self.email or f"user {self.pk}"
+
+    def save(self, *args, **kwargs):
+        # A full save of a user read earlier (allauth's password change, say) must not write back
+        # the pages version it was read with: pages kept since under that number would be
+        # served again. Only pagecache.changed() writes it.
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "pages_version"
+            ]
+        super().save(*args, **kwargs)
 
 
 class StepQuerySet(models.QuerySet):

@@ -2,8 +2,10 @@
 
 A signed-in user's step page, path, dashboard and journal list are built from their own rows,
 and building them is most of such a request's time. Each user row carries `pages_version`, read
-with the user at no extra cost. Whatever changes what their pages show raises it: every POST
-they make (PagesChangedMiddleware) and the visit of a step that records itself (progress.py).
+with the user at no extra cost. Whatever changes what their pages show gives it a new random
+value: every POST they make (PagesChangedMiddleware), the visit of a step that records itself
+(progress.py) and a content sync that changed Step rows (sync.py). Random, so no number is used
+twice; and a full save of a user read earlier never writes an old one back (User.save).
 A page is kept under the version it was rendered at, so a kept page is never served once it is
 out of date, by this process or any other, and nothing has to be told to forget anything.
 
@@ -11,6 +13,8 @@ The kept pages hold decrypted journal text (titles, excerpts, dates), so they li
 memory of the process that rendered them: the "pages" cache is local memory, never Redis.
 """
 
+import hashlib
+import secrets
 from functools import wraps
 
 from django.contrib.auth import get_user_model
@@ -33,14 +37,25 @@ def with_token(request, html):
     return html.replace(CSRF_PLACEHOLDER, get_token(request))
 
 
+def new_version():
+    """A version no page has been kept under: random, so none is ever used twice, not even for a
+    user id given out again after a database restore."""
+    return secrets.randbits(62)
+
+
 def changed(user):
     """What `user`'s pages show has changed: whatever is kept for them is out of date.
 
     Call it after the write, never before: a page rendered between the two would be kept
     under the new version with the old data.
     """
-    get_user_model().objects.filter(pk=user.pk).update(pages_version=F("pages_version") + 1)
-    user.pages_version += 1
+    user.pages_version = new_version()
+    get_user_model().objects.filter(pk=user.pk).update(pages_version=user.pages_version)
+
+
+def everyones_pages_changed():
+    """Whatever is kept for anyone is out of date (the Step rows changed under every page)."""
+    get_user_model().objects.update(pages_version=F("pages_version") + 1)
 
 
 def leaves_pages(view):
@@ -70,16 +85,22 @@ def per_user(view=None, *, unless=None):
         ):
             return view(request, *args, **kwargs)
         version = user.pages_version
-        key = ":".join(
-            (
-                str(user.pk),
-                str(version),
-                str(library().generation),
-                timezone.localdate().isoformat(),
-                "htmx" if request.headers.get("HX-Request") else "page",
-                request.get_full_path(),
-            )
-        )
+        htmx = request.htmx
+        # Hashed: the path can hold search words, which must never reach a log (Django warns,
+        # with the key, about keys over 250 characters), and the hash caps the key's length.
+        key = hashlib.sha256(
+            repr(
+                (
+                    user.pk,
+                    version,
+                    library().generation,
+                    timezone.localdate().isoformat(),
+                    bool(htmx),  # the views ask `request.htmx`, true only for "HX-Request: true"
+                    bool(htmx.history_restore_request),
+                    request.get_full_path(),
+                )
+            ).encode()
+        ).hexdigest()
         pages = caches["pages"]
         kept = pages.get(key)
         if kept is not None:
