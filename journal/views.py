@@ -347,7 +347,7 @@ def preview(request):
     return render(request, "journal/form.html#preview", {"preview": _preview(request.POST.get("body", ""))})
 
 
-def _status(request, status=200, **context):
+def _status(status=200, **context):
     # Rendered without the request: the line needs nothing from the context processors.
     return HttpResponse(render_to_string("journal/form.html#autosave-status", context), status=status)
 
@@ -363,11 +363,11 @@ def autosave(request):
     form = DraftForm(request.POST)
     if not form.is_valid():
         errors = [error for errors in form.errors.values() for error in errors]
-        return _status(request, 400, autosave_error=f"Draft not saved: {errors[0]}")
+        return _status(400, autosave_error=f"Draft not saved: {errors[0]}")
     data = form.cleaned_data
     saved_at = _update_draft(request.user, data)
     if saved_at is not None:
-        return _status(request, saved_at=saved_at)
+        return _status(saved_at=saved_at)
     entry = None
     if data["entry"]:
         entry = get_object_or_404(Entry.objects.for_user(request.user), code=data["entry"])
@@ -382,7 +382,7 @@ def autosave(request):
     try:
         return _save_draft(request, data, entry, retry=True)
     except IntegrityError:
-        return _status(request, 400, autosave_error="Draft not saved. Save the entry instead.")
+        return _status(400, autosave_error="Draft not saved. Save the entry instead.")
 
 
 @sensitive_variables()
@@ -416,7 +416,7 @@ def _save_draft(request, data, entry, *, retry=False):
         draft = drafts.defer("title", "body").filter(code=data["draft"]).first()
         if draft is not None and draft.used_at is not None:
             # Saved as an entry already: this autosave left the browser before the save did.
-            return _status(request, saved_at=draft.used_at)
+            return _status(saved_at=draft.used_at)
         if draft is None:
             if retry:
                 raise IntegrityError("the draft code is not this user's")
@@ -424,12 +424,12 @@ def _save_draft(request, data, entry, *, retry=False):
                 return HttpResponse(status=204)
             draft = Draft(owner=request.user, code=data["draft"], entry=entry)
         elif draft.entry_id != (entry.pk if entry else None):
-            return _status(request, 400, autosave_error="Draft not saved: it belongs to another page.")
+            return _status(400, autosave_error="Draft not saved: it belongs to another page.")
         for name in ("title", "body", "mood", "step", "prompt"):
             setattr(draft, name, data[name])
         draft.base_version = data["version"] if entry else None
         draft.save()
-    return _status(request, saved_at=draft.updated_at)
+    return _status(saved_at=draft.updated_at)
 
 
 @private

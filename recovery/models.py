@@ -1,11 +1,13 @@
+import secrets
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 
 def new_pages_version():
-    from recovery.pagecache import new_version
-
-    return new_version()
+    """A pages version no page has been kept under (recovery/pagecache.py): random, so none is
+    ever used twice, not even for a user id given out again after a database restore."""
+    return secrets.randbits(62)
 
 
 class User(AbstractUser):

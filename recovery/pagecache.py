@@ -14,7 +14,6 @@ memory of the process that rendered them: the "pages" cache is local memory, nev
 """
 
 import hashlib
-import secrets
 from functools import wraps
 
 from django.contrib.auth import get_user_model
@@ -26,6 +25,7 @@ from django.middleware.csrf import get_token
 from django.utils import timezone
 
 from recovery.content import library
+from recovery.models import new_pages_version
 
 # Stands in for the CSRF token in a page rendered once and served again; the token of the
 # request at hand is put in its place each time.
@@ -37,19 +37,13 @@ def with_token(request, html):
     return html.replace(CSRF_PLACEHOLDER, get_token(request))
 
 
-def new_version():
-    """A version no page has been kept under: random, so none is ever used twice, not even for a
-    user id given out again after a database restore."""
-    return secrets.randbits(62)
-
-
 def changed(user):
     """What `user`'s pages show has changed: whatever is kept for them is out of date.
 
     Call it after the write, never before: a page rendered between the two would be kept
     under the new version with the old data.
     """
-    user.pages_version = new_version()
+    user.pages_version = new_pages_version()
     get_user_model().objects.filter(pk=user.pk).update(pages_version=user.pages_version)
 
 
