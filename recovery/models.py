@@ -11,7 +11,19 @@ def new_pages_version():
 
 
 class User(AbstractUser):
-    """The site's user. Sign-in is by email (allauth); the username column stays unused."""
+    """The site's user. Sign-in is by email (allauth); the username is only for accounts made
+    with `createsuperuser`, and empty (NULL, so any number of people can have none) for
+    everyone who signs up."""
+
+    username = models.CharField(
+        max_length=150,
+        unique=True,
+        null=True,
+        blank=True,
+        default=None,
+        validators=[AbstractUser.username_validator],
+        error_messages={"unique": "A user with that username already exists."},
+    )
 
     # Show steps with a content note folded shut until the reader opens them.
     collapse_content_notes = models.BooleanField(default=False)
@@ -23,6 +35,8 @@ class User(AbstractUser):
         return self.email or f"user {self.pk}"
 
     def save(self, *args, **kwargs):
+        if not self.username:
+            self.username = None  # "" would be one value, unique to the first person
         # A full save of a user read earlier (allauth's password change, say) must not write back
         # the pages version it was read with: pages kept since under that number would be
         # served again. Only pagecache.changed() writes it.
