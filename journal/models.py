@@ -5,6 +5,7 @@ from datetime import timedelta
 import bleach
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from journal import search
@@ -12,6 +13,7 @@ from journal.crypto import EncryptedTextField, KeyIdField
 from recovery import markdown
 
 EXCERPT_LENGTH = 160
+ANSWERS_READ = 60  # answers read for a step page before the rest are only counted
 TRASH_DAYS = 30  # entries stay this long in the trash before purge_trash deletes them
 
 
@@ -49,6 +51,49 @@ class EntryQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         return self.filter(owner=user)
+
+    def answers_to_step(self, step_id):
+        """{prompt id: {"latest": up to 3 entries, oldest first, "count": all}} for one step.
+
+        The newest answers come in one short query; only a journal with more of them than
+        ANSWERS_READ (10,000 entries, say) asks the database to count the rest.
+        """
+        newest = ANSWERS_READ
+        entries = self.filter(step_id=step_id).exclude(prompt="")
+        rows = list(entries.values_list("prompt", "code", "created_at").order_by("-created_at")[:newest])
+        answered = {}
+        for prompt, code, created in rows:
+            answer = answered.setdefault(prompt, {"latest": [], "count": 0})
+            answer["count"] += 1
+            if len(answer["latest"]) < 3:
+                answer["latest"].insert(0, {"code": code, "created_at": created})
+        if len(rows) == newest:
+            for prompt, count in entries.values_list("prompt").annotate(n=models.Count("id")).order_by():
+                answered.setdefault(prompt, {"latest": [], "count": 0})["count"] = count
+        return answered
+
+    def counts_per_step(self):
+        """[(step slug, prompt id, entries)] for every step and prompt written about."""
+        return (
+            self.filter(step__isnull=False)
+            .values_list("step__slug", "prompt")
+            .annotate(n=models.Count("id"))
+            .order_by()
+        )
+
+    def days_since(self, moment):
+        """{local date: average mood or None} for each day from `moment` on with an entry.
+
+        Grouped in the database, so a journal of 10,000 entries costs what one of 30 does.
+        """
+        rows = (
+            self.filter(created_at__gte=moment)
+            .annotate(day=TruncDate("created_at"))
+            .values_list("day")
+            .annotate(mood=models.Avg("mood"))
+            .order_by()
+        )
+        return dict(rows)
 
     def matching(self, user, query):
         """Entries whose title or body hold every word of the query, through the blind index."""

@@ -25,7 +25,7 @@ from journal import crypto
 from journal import export as archive
 from journal.forms import BODY_LIMIT, DraftForm, EntryForm, FilterForm, ImportForm, clean_link
 from journal.models import TRASH_DAYS, Draft, Entry, Mood
-from recovery import markdown, pagecache
+from recovery import markdown
 from recovery.content import library
 
 PER_PAGE = 20
@@ -79,7 +79,6 @@ def _draft_or_404(request, code, **filters):
 @private
 @login_required
 @require_GET
-@pagecache.per_user(unless=lambda request: UNDO_KEY in request.session)
 def entry_list(request):
     """The signed-in user: their entries, newest first, 20 a page, filtered by step, mood, words."""
     form = FilterForm(request.GET or None)
@@ -341,7 +340,6 @@ def _keep_as_draft(request, entry, data):
 @private
 @login_required
 @require_POST
-@pagecache.leaves_pages
 def preview(request):
     """The signed-in user (htmx): the editor's text rendered from Markdown; saves nothing."""
     return render(request, "journal/form.html#preview", {"preview": _preview(request.POST.get("body", ""))})
@@ -357,7 +355,6 @@ def _status(status=200, **context):
 @private
 @login_required
 @require_POST
-@pagecache.leaves_pages
 def autosave(request):
     """The signed-in user (htmx, while typing): keep the editor's text as an encrypted draft."""
     form = DraftForm(request.POST)

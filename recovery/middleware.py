@@ -1,41 +1,8 @@
 import time
-from functools import cache
 
 from allauth.usersessions.models import UserSession
-from csp.constants import HEADER as CSP_HEADER
-from csp.middleware import CheckableLazyObject, CSPMiddleware, PolicyParts
-from csp.utils import build_policy
 from django.conf import settings
 from django.utils import timezone
-
-
-@cache
-def _site_policy():
-    return build_policy()
-
-
-class ContentSecurityPolicyMiddleware(CSPMiddleware):
-    """django-csp's middleware, with the site's policy built once instead of for every response.
-
-    No view changes the policy and no page uses a nonce, so every response carries the same
-    header (built each time, it cost a tenth of an anonymous page's time). A response a view has
-    given a policy of its own (django-csp's decorators), a nonce, a report-only policy or DEBUG
-    go through django-csp as they would without this class.
-    """
-
-    def process_response(self, request, response):
-        plain = PolicyParts()
-        if (
-            settings.DEBUG
-            or getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None)
-            or self.get_policy_parts(request=request, response=response) != plain
-            or self.get_policy_parts(request=request, response=response, report_only=True) != plain
-        ):
-            return super().process_response(request, response)
-        if CSP_HEADER not in response and not getattr(response, "_csp_exempt", False):
-            response[CSP_HEADER] = _site_policy()
-        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
-        return response
 
 
 class SecurityHeadersMiddleware:

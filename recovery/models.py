@@ -1,13 +1,5 @@
-import secrets
-
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-
-
-def new_pages_version():
-    """A pages version no page has been kept under (recovery/pagecache.py): random, so none is
-    ever used twice, not even for a user id given out again after a database restore."""
-    return secrets.randbits(62)
 
 
 class User(AbstractUser):
@@ -27,9 +19,6 @@ class User(AbstractUser):
 
     # Show steps with a content note folded shut until the reader opens them.
     collapse_content_notes = models.BooleanField(default=False)
-    # A new random number whenever what this user's pages show changes; pages kept for them under
-    # another number are never served again (recovery/pagecache.py).
-    pages_version = models.PositiveBigIntegerField(default=new_pages_version, editable=False)
 
     def __str__(self):
         return self.email or f"user {self.pk}"
@@ -37,13 +26,6 @@ class User(AbstractUser):
     def save(self, *args, **kwargs):
         if not self.username:
             self.username = None  # "" would be one value, unique to the first person
-        # A full save of a user read earlier (allauth's password change, say) must not write back
-        # the pages version it was read with: pages kept since under that number would be
-        # served again. Only pagecache.changed() writes it.
-        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
-            kwargs["update_fields"] = [
-                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "pages_version"
-            ]
         super().save(*args, **kwargs)
 
 

@@ -9,16 +9,14 @@ step backwards to "not started".
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from recovery import pagecache
 from recovery.models import ExerciseTick, Step, StepProgress
 
 Status = StepProgress.Status
+DONE = {Status.COMPLETED, Status.REVISITING}
 VISIT_EVERY = timedelta(hours=1)
-ANSWERS_READ = 60  # answers read for a step page before the rest are only counted
 SESSION_KEY = "progress"
 
 
@@ -98,27 +96,6 @@ class UserTracker:
     def all_ticks(self):
         return self._tick_map()
 
-    def answered(self, slug):
-        """{prompt id: {"latest": up to 3 entries, oldest first, "count": all}} for one step."""
-        from journal.models import Entry
-
-        # The newest answers in one short query; only a journal with more of them than that
-        # (10,000 entries, say) asks the database to count the rest.
-        entries = Entry.objects.for_user(self.user).filter(step_id=step_id(slug)).exclude(prompt="")
-        newest = list(
-            entries.values_list("prompt", "code", "created_at").order_by("-created_at")[:ANSWERS_READ]
-        )
-        answered = {}
-        for prompt, code, created in newest:
-            answer = answered.setdefault(prompt, {"latest": [], "count": 0})
-            answer["count"] += 1
-            if len(answer["latest"]) < 3:
-                answer["latest"].insert(0, {"code": code, "created_at": created})
-        if len(newest) == ANSWERS_READ:
-            for prompt, count in entries.values_list("prompt").annotate(n=Count("id")).order_by():
-                answered.setdefault(prompt, {"latest": [], "count": 0})["count"] = count
-        return answered
-
     def _row(self, slug):
         row = self.rows.get(slug)
         if row is None:
@@ -127,7 +104,7 @@ class UserTracker:
         return row
 
     def visit(self, step):
-        """Record a visit, at most once every VISIT_EVERY; returns when the next one is due."""
+        """Record a visit, at most once every VISIT_EVERY."""
         now = timezone.now()
         row = self.rows.get(step.slug)
         if row is None:
@@ -140,10 +117,10 @@ class UserTracker:
                 last_visited_at=now,
             )
             StepProgress.objects.bulk_create([row], ignore_conflicts=True)
-            pagecache.changed(self.user)
-            return now + VISIT_EVERY
+            self.rows[step.slug] = row
+            return
         if row.last_visited_at and now - row.last_visited_at < VISIT_EVERY:
-            return row.last_visited_at + VISIT_EVERY
+            return
         row.last_visited_at = now
         fields = ["last_visited_at"]
         if row.status == Status.NOT_STARTED:
@@ -151,8 +128,6 @@ class UserTracker:
             row.started_at = now
             fields += ["status", "started_at"]
         row.save(update_fields=fields)
-        pagecache.changed(self.user)
-        return now + VISIT_EVERY
 
     def complete(self, step):
         now = timezone.now()
@@ -218,9 +193,6 @@ class SessionTracker:
     def all_ticks(self):
         return {slug: set(ids) for slug, ids in self.data["ticks"].items()}
 
-    def answered(self, slug):
-        return {}
-
     def visit(self, step):
         # Reading alone never starts a session: visits are kept once the visitor has ticked or
         # completed something, so a passing reader leaves no record here.
@@ -259,6 +231,23 @@ class SessionTracker:
         ids.add(exercise_id) if done else ids.discard(exercise_id)
         data["ticks"][step.slug] = sorted(ids)
         self._save(data)
+
+
+def current_step(lib, tracker):
+    """Where to go on: the core step most recently visited and not finished, else the next core
+    step not finished, in path order; only then an optional one. A glance at an optional module
+    never takes the place of the path."""
+    statuses = tracker.statuses()
+    visited = [lib.steps[slug] for slug, _ in tracker.last_visited() if slug in lib.steps]
+    for candidates in (lib.core, lib.optional):
+        slugs = {doc.slug for doc in candidates}
+        for doc in visited:
+            if doc.slug in slugs and statuses.get(doc.slug) not in DONE:
+                return doc
+        for doc in candidates:
+            if statuses.get(doc.slug) not in DONE:
+                return doc
+    return None
 
 
 # Merging a visitor's progress into their account

@@ -3,7 +3,6 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from recovery import pagecache
 from recovery.content import library
 from recovery.models import Step
 from recovery.progress import forget_step_ids, remember_step_ids
@@ -65,7 +64,4 @@ def sync_steps():
             summary["retired"].append(slug)
     remember_step_ids({slug: row.id for slug, row in rows.items() if row.retired_at is None})
     transaction.on_commit(forget_step_ids)
-    if any(summary.values()):
-        # Titles, slugs and the steps entries point at are on kept pages too.
-        pagecache.everyones_pages_changed()
     return summary

@@ -1,23 +1,21 @@
+"""The site's URLs. Pages that stand on both the path and the journal come from me/ and
+journal/ by name, so this module imports neither."""
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from recovery import account_views, dashboard, views
+from recovery import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("exit/", views.quick_exit, name="quick_exit"),
-    path("steps/", views.steps, name="steps"),
-    path("steps/<str:slug>/", views.step, name="step"),
-    path("steps/<str:slug>/complete/", dashboard.complete, name="step_complete"),
-    path("steps/<str:slug>/revisit/", dashboard.revisit, name="step_revisit"),
-    path("steps/<str:slug>/exercises/<str:exercise_id>/", dashboard.tick, name="exercise_tick"),
-    path("progress/", dashboard.progress, name="progress"),
-    path("progress/check-in/", dashboard.check_in, name="check_in"),
+    path("steps/<str:slug>/complete/", views.complete, name="step_complete"),
+    path("steps/<str:slug>/revisit/", views.revisit, name="step_revisit"),
+    path("steps/<str:slug>/exercises/<str:exercise_id>/", views.tick, name="exercise_tick"),
     path("journal/", include("journal.urls")),
     path("accounts/", include("allauth.urls")),
-    path("accounts/", include(account_views.urlpatterns)),
+    path("", include("me.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path("<slug:slug>/", views.page, name="page"),
 ]

@@ -1,27 +1,18 @@
+"""Views of the path that need nothing but the path: plain pages, step actions, quick exit,
+health and errors. Pages that also show a person's journal live in me/."""
+
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.messages import get_messages
 from django.db import connection
-from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from recovery import pagecache, progress
+from recovery import progress
 from recovery.content import library
-
-
-@require_GET
-@pagecache.per_user
-def home(request):
-    """Anyone: what this is and where to start; a signed-in user also sees where they left off."""
-    lib = library()
-    context = {"core": lib.core, "first": lib.core[0] if lib.core else None}
-    if request.user.is_authenticated:
-        context["tracker"] = progress.tracker_for(request)
-    return render(request, "recovery/home.html", context)
 
 
 @require_GET
@@ -33,80 +24,49 @@ def page(request, slug):
     return render(request, "recovery/page.html", {"page": doc})
 
 
-@require_GET
-@pagecache.per_user
-def steps(request):
-    """Anyone: the path in order, with each step's status for whoever is reading."""
-    lib = library()
-    statuses = progress.tracker_for(request).statuses()
-
-    def cards(docs):
-        return [
-            (
-                step_fragment(lib, doc, "step-card", template="recovery/steps.html"),
-                statuses.get(doc.slug, progress.Status.NOT_STARTED),
-            )
-            for doc in docs
-        ]
-
-    return render(request, "recovery/steps.html", {"core": cards(lib.core), "optional": cards(lib.optional)})
-
-
-def step_fragment(lib, doc, name, template="recovery/step.html", **variant):
-    """A part of a step's page that is the same for every reader, rendered once per content
-    version and kept with the library (which starts afresh when a file changes)."""
-    key = (doc.slug, name, tuple(sorted(variant.items())))
-    html = lib.fragments.get(key)
-    if html is None:
-        before, after = lib.neighbours(doc)
-        context = {
-            "step": doc,
-            "before": before,
-            "after": after,
-            "related": [lib.steps[s] for s in doc.related if s in lib.steps],
-            **variant,
-        }
-        html = lib.fragments[key] = render_to_string(f"{template}#{name}", context)
-    return html
-
-
-@require_GET
-@pagecache.per_user
-def step(request, slug):
-    """Anyone: one step; visiting it marks it started for whoever is reading."""
-    lib = library()
-    doc = lib.steps.get(slug)
+def _step_or_404(slug):
+    doc = library().steps.get(slug)
     if doc is None:
-        if slug in lib.aliases:
-            return HttpResponsePermanentRedirect(f"/steps/{lib.aliases[slug]}/")
-        if settings.DEBUG and slug in lib.broken:
-            problems = lib.problems_for(slug)
-            return render(request, "recovery/content_error.html", {"problems": problems}, status=500)
         raise Http404("No such step")
-    tracker = progress.tracker_for(request)
-    # Kept for a signed-in reader until the visit is due to be recorded again.
-    request.page_fresh_until = tracker.visit(doc)
-    status = tracker.status(doc.slug)
-    ticked = tracker.ticked(doc.slug)
-    context = {
-        "step": doc,
-        "status": status,
-        "ticked": ticked,
-        "answered": tracker.answered(doc.slug),
-        "reading": step_fragment(lib, doc, "step-reading", collapse_notes=tracker.collapse_notes),
-        "ending": step_fragment(lib, doc, "step-ending"),
-    }
-    fresh = status in (progress.Status.NOT_STARTED, progress.Status.IN_PROGRESS) and not ticked
-    if request.user.is_authenticated or not fresh or len(get_messages(request)):
-        return render(request, "recovery/step.html", context)
-    # A visitor with nothing ticked or completed sees what every such visitor sees: the whole
-    # page is rendered once, and only the CSRF token is put in per request.
-    key = (doc.slug, "anonymous-page", ())
-    page = lib.fragments.get(key)
-    if page is None:
-        context["csrf_token"] = pagecache.CSRF_PLACEHOLDER
-        page = lib.fragments[key] = render_to_string("recovery/step.html", context, request)
-    return HttpResponse(pagecache.with_token(request, page))
+    return doc
+
+
+def _step_response(request, doc, partial):
+    """After a progress change: the changed part of the step page for htmx, else the page."""
+    if request.htmx:
+        tracker = progress.tracker_for(request)
+        context = {"step": doc, "status": tracker.status(doc.slug), "ticked": tracker.ticked(doc.slug)}
+        return render(request, f"recovery/step.html#{partial}", context)
+    return redirect(f"/steps/{doc.slug}/#{partial}")
+
+
+@require_POST
+def complete(request, slug):
+    """Anyone: mark a step complete for the reader (account or session)."""
+    doc = _step_or_404(slug)
+    progress.tracker_for(request).complete(doc)
+    if not request.htmx:
+        messages.success(request, f"Marked “{doc.title}” complete. You can come back to it any time.")
+    return _step_response(request, doc, "step-status")
+
+
+@require_POST
+def revisit(request, slug):
+    """Anyone: reopen a completed step; its history is kept."""
+    doc = _step_or_404(slug)
+    progress.tracker_for(request).revisit(doc)
+    return _step_response(request, doc, "step-status")
+
+
+@require_POST
+def tick(request, slug, exercise_id):
+    """Anyone: tick or untick one exercise of a step (posts done=1 to tick, done=0 to untick)."""
+    doc = _step_or_404(slug)
+    if doc.exercise(exercise_id) is None:
+        raise Http404("No such exercise")
+    done = request.POST.get("done") != "0"
+    progress.tracker_for(request).tick(doc, exercise_id, done)
+    return _step_response(request, doc, "exercises")
 
 
 @never_cache

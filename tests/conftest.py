@@ -9,11 +9,10 @@ from recovery import content
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Rate-limit counters and cached pages must not leak from one test into the next."""
+    """Rate-limit counters must not leak from one test into the next."""
     from django.core.cache import caches
 
     caches["default"].clear()
-    caches["pages"].clear()
 
 
 @pytest.fixture(autouse=True)
@@ -90,10 +89,3 @@ def content_dir(tmp_path, settings):
     settings.CONTENT_RELOAD = True
     content.reset()
     return target
-
-
-@pytest.fixture
-def kept_page_queries(settings):
-    """What a page served from the page cache asks the database: the user, and the session
-    unless Redis holds it (cached_db)."""
-    return 1 if settings.SESSION_ENGINE.endswith("cached_db") else 2

@@ -90,7 +90,7 @@ def test_entry_written_on_one_server_is_read_on_the_other(servers, browser):
     a, b, env = servers
     make_users(env, ["writer@example.com"], PASSWORD)
     assert log_in(browser, a, "writer@example.com", PASSWORD).status_code == 302
-    # B renders and keeps the journal list (recovery/pagecache.py) before A changes it.
+    # B has shown the journal list before A changes it.
     for _ in range(2):
         assert "Written on server A" not in browser.get(f"{b.url}/journal/").text
 

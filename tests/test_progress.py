@@ -239,10 +239,10 @@ def test_visits_are_kept_once_a_visitor_has_done_something(client, steps):
 def test_a_much_answered_prompt_shows_the_latest_three_and_a_count(
     owner_client, owner, steps, read, monkeypatch
 ):
-    from recovery import progress
+    from journal import models
     from recovery.content import library
 
-    monkeypatch.setattr(progress, "ANSWERS_READ", read)
+    monkeypatch.setattr(models, "ANSWERS_READ", read)
     prompt = library().steps["reflect"].prompts[0].id
     now = timezone.now()
     entries = [
@@ -257,3 +257,15 @@ def test_a_much_answered_prompt_shows_the_latest_three_and_a_count(
     for entry in entries[3:]:
         assert f'href="/journal/{entry.code}/"' not in body
     assert 'href="/journal/?step=reflect">all 5</a>' in body
+
+
+def test_continue_goes_to_the_next_core_step_after_a_glance_at_an_optional_one(owner_client, steps):
+    from recovery.content import library
+
+    lib = library()
+    first, second = lib.core[0], lib.core[1]
+    optional = lib.optional[-1]
+    owner_client.post(f"/steps/{first.slug}/complete/")
+    owner_client.get(optional.get_absolute_url())  # a look at an optional module, last of all
+    page = owner_client.get("/progress/").content.decode()
+    assert f"Continue where you left off: {second.title}" in page

@@ -1,41 +1,18 @@
 """The account page: settings, download of everything, and deleting the account."""
 
-from django import forms
+from allauth.usersessions.models import UserSession
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-
-class PreferencesForm(forms.Form):
-    collapse_content_notes = forms.BooleanField(
-        required=False,
-        label="Fold steps with a content note shut until I choose to open them",
-    )
-
-
-class DeleteAccountForm(forms.Form):
-    password = forms.CharField(
-        label="Your password, to confirm",
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        strip=False,
-    )
-
-    def __init__(self, user, *args, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
-
-    @sensitive_variables("password")
-    def clean_password(self):
-        password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise forms.ValidationError("That password is not right. Nothing has been deleted.")
-        return password
+from journal.export import export_response
+from me.forms import DeleteAccountForm, PreferencesForm
 
 
 @never_cache
@@ -59,8 +36,6 @@ def account(request):
 @login_required
 def download(request):
     """The signed-in user: a zip of everything they have here (entries, progress, check-ins)."""
-    from journal.export import export_response
-
     return export_response(request.user, include_progress=True)
 
 
@@ -85,16 +60,6 @@ def delete_account(request):
 
 def delete_user_data(user):
     """Remove the user and everything of theirs, including rows that do not cascade."""
-    from allauth.usersessions.models import UserSession
-    from django.contrib.sessions.models import Session
-
     keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
     Session.objects.filter(session_key__in=keys).delete()
     user.delete()
-
-
-urlpatterns = [
-    path("", account, name="account"),
-    path("download/", download, name="account_download"),
-    path("delete/", delete_account, name="account_delete"),
-]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MeConfig(AppConfig):
+    name = "me"
+    verbose_name = "A person's own pages"

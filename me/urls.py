@@ -1,0 +1,14 @@
+from django.urls import path
+
+from me import account, dashboard, views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("steps/", views.steps, name="steps"),
+    path("steps/<str:slug>/", views.step, name="step"),
+    path("progress/", dashboard.progress, name="progress"),
+    path("progress/check-in/", dashboard.check_in, name="check_in"),
+    path("accounts/", account.account, name="account"),
+    path("accounts/download/", account.download, name="account_download"),
+    path("accounts/delete/", account.delete_account, name="account_delete"),
+]
