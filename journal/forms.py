@@ -5,8 +5,9 @@ from django.views.decorators.debug import sensitive_variables
 
 from journal import search
 from journal.models import Mood
-from recovery.content import library
+from recovery.content import SLUG, library
 from recovery.models import Step
+from recovery.progress import step_id
 
 BODY_LIMIT = 100_000
 TITLE_LIMIT = 200
@@ -53,13 +54,23 @@ def _keeps(entry, step, prompt=None):
     return prompt is None or entry.prompt == prompt
 
 
+def step_row(slug):
+    """The Step row for a slug, made on first use for a step file the database does not know
+    yet; None for anything that is not a step (a NUL or other junk never reaches a query)."""
+    if not slug or len(slug) > 100 or not SLUG.match(slug):
+        return None
+    if slug in library().steps:
+        return Step.objects.get(pk=step_id(slug))
+    return Step.objects.filter(slug=slug).first()  # a retired step that entries still point at
+
+
 def clean_link(slug, prompt, entry=None):
     """The Step row (or None) and prompt id for a step slug and a prompt id from a form or a
     link; a ValidationError names the field that is wrong and says why."""
     slug, prompt = (slug or "").strip(), (prompt or "").strip()
     step = None
     if slug:
-        step = Step.objects.filter(slug=slug).first()
+        step = step_row(slug)
         if step is None or (step.retired_at and not _keeps(entry, step)):
             message = f"There is no step called “{slug[:100]}”. Choose a step from the list, or none."
             raise ValidationError({"step": ValidationError(message, code="unknown_step")})
@@ -154,8 +165,7 @@ class DraftForm(forms.Form):
 
     def clean_step(self):
         # Retired steps too: an edit of an entry linked to one must not lose the link.
-        slug = self.cleaned_data["step"].strip()
-        return Step.objects.filter(slug=slug).first() if slug else None
+        return step_row(self.cleaned_data["step"].strip())
 
     def clean(self):
         cleaned = super().clean()

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import yaml
 from django.conf import settings
+from django.db import DatabaseError
 
 from recovery import markdown
+from recovery.models import Step as StepRow
 
 # Each reading of the content gets a number no other reading in this process has had, so pages
 # kept under one (recovery/pagecache.py) are never served for another.
@@ -99,6 +101,7 @@ class Step:
     content_note: str = ""
     related: list = field(default_factory=list)
     aliases: list = field(default_factory=list)
+    order_line: int | None = None  # where `order` is, for a report that it clashes
 
     def prompt(self, prompt_id):
         return next((p for p in self.prompts if p.id == prompt_id), None)
@@ -345,6 +348,7 @@ def parse_step(path, text, rel):
         content_note=(data.get("content_note") or "").strip(),
         related=list(data.get("related") or []),
         aliases=list(data.get("aliases") or []),
+        order_line=lines.of("order"),
     )
     return step, problems
 
@@ -492,10 +496,25 @@ class Library:
         except ValueError:
             return str(path)
 
+    def _claim_order(self, files):
+        """Files in the order they claim their values: a step already served here keeps what it
+        had, then one the database knows, then the rest by file name. The file that newly claims
+        a value someone has is the one reported, so an added copy never takes a live step down."""
+        served = {doc.slug: doc.path for doc in self.steps.values()}
+        known = _known_step_slugs()
+
+        def rank(item):
+            path, (_, parsed) = item
+            doc = parsed.doc
+            slug = getattr(doc, "slug", parsed.slug)
+            return (served.get(slug) != getattr(doc, "path", None), slug not in known, str(path))
+
+        return sorted(files.items(), key=rank)
+
     def _build(self):
         problems, steps, pages, broken = [], {}, {}, set()
         orders = {}
-        for path, (_, parsed) in sorted(self._files.items()):
+        for path, (_, parsed) in self._claim_order(self._files):
             problems.extend(parsed.problems)
             doc = parsed.doc
             if "/pages/" in str(path) or path.parent.name == "pages":
@@ -511,7 +530,7 @@ class Library:
                         "error",
                         doc.path,
                         f"{doc.order} is already used by {orders[doc.order].path}",
-                        None,
+                        doc.order_line,
                         "order",
                     )
                 )
@@ -574,6 +593,15 @@ class Library:
 
     def problems_for(self, slug):
         return [p for p in self.problems if Path(p.path).stem == slug]
+
+
+def _known_step_slugs():
+    """Slugs the database has Step rows for; none before the first migrate, or where no
+    database may be used (a test without one)."""
+    try:
+        return set(StepRow.objects.values_list("slug", flat=True))
+    except (DatabaseError, RuntimeError):
+        return set()
 
 
 _library = None

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from recovery.content import library
 from recovery.models import ExerciseTick, Step, StepProgress
 
 Status = StepProgress.Status
@@ -24,12 +25,22 @@ _step_ids = {}
 
 
 def step_id(slug):
-    """The id of a live Step row, from a per-process map read in one query when needed."""
+    """The id of a live Step row, from a per-process map read in one query when needed.
+
+    A step the library serves but the database does not know yet (a file added since the last
+    `sync_content`) gets its row on first use, so a reader never meets an error for it.
+    """
     if slug not in _step_ids:
         _step_ids.clear()
         _step_ids.update(Step.objects.live().values_list("slug", "id"))
     if slug not in _step_ids:
-        raise Step.DoesNotExist(slug)
+        doc = library().steps.get(slug)
+        if doc is None:
+            raise Step.DoesNotExist(slug)
+        row, _ = Step.objects.update_or_create(
+            slug=slug, defaults={"title": doc.title, "order": doc.order, "core": doc.core, "retired_at": None}
+        )
+        _step_ids[slug] = row.id
     return _step_ids[slug]
 
 
