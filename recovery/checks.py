@@ -1,6 +1,12 @@
+import datetime
+
 from django.core import checks
 
 from recovery.content import library
+
+# A crisis line that nobody has checked against the organisation's own site for this long is
+# listed again, so a maintainer knows which numbers to look at.
+VERIFY_EVERY = datetime.timedelta(days=365)
 
 
 @checks.register("content")
@@ -14,4 +20,33 @@ def check_content(app_configs=None, **kwargs):
             messages.append(checks.Error(str(problem), obj=problem.path, id="content.E001"))
         else:
             messages.append(checks.Warning(str(problem), obj=problem.path, id="content.W001"))
+    return messages
+
+
+@checks.register("content")
+def check_crisis_lines_verified(app_configs=None, **kwargs):
+    """Crisis lines that no person has verified, or not for a year: Info, listed by `manage.py
+    check` but never failing it, so an honest empty `verified` does not break the build."""
+    lib = library()
+    lib.refresh()
+    today = datetime.date.today()
+    messages = []
+    for page in lib.pages.values():
+        for line in page.crisis_lines:
+            where = f"{line.path}:{line.line}" if line.line else line.path
+            if line.verified is None:
+                why = "has never been verified against the organisation's own site"
+            elif today - line.verified > VERIFY_EVERY:
+                why = f"was last verified on {line.verified:%Y-%m-%d}, more than a year ago"
+            else:
+                continue
+            messages.append(
+                checks.Info(
+                    f"{where}: crisis line '{line.name}' ({line.country}) {why}",
+                    hint="Check the number and hours on the organisation's own site, then set "
+                    "'verified' to today's date.",
+                    obj=line.path,
+                    id="content.I001",
+                )
+            )
     return messages

@@ -14,6 +14,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import yaml
 from django.conf import settings
@@ -50,6 +51,8 @@ STEP_FIELDS = {
     "prompts": (list, True),
     "exercises": (list, True),
     "sources": (list, True),
+    "in_brief": (list, True),
+    "try_today": (str, True),
     "content_note": (str, False),
     "related": (list, False),
     "aliases": (list, False),
@@ -102,6 +105,9 @@ class Step:
     related: list = field(default_factory=list)
     aliases: list = field(default_factory=list)
     order_line: int | None = None  # where `order` is, for a report that it clashes
+    in_brief: list = field(default_factory=list)  # up to three short lines for a tired reader
+    try_today: Item | None = None  # one of `exercises`: a small thing to do today
+    help_html: str = ""  # `help` rendered from Markdown, so the box can link
 
     def prompt(self, prompt_id):
         return next((p for p in self.prompts if p.id == prompt_id), None)
@@ -122,6 +128,7 @@ class Page:
     toc: list
     path: str
     meta: dict = field(default_factory=dict)
+    crisis_lines: list = field(default_factory=list)  # [CrisisLine], for the verification check
 
 
 @dataclass
@@ -140,6 +147,22 @@ class _Lines:
     def __init__(self, node, offset):
         self.node = node
         self.offset = offset
+
+    def at(self, *path):
+        """Line of the node at a path of keys and list indexes, or of the deepest one found."""
+        node, found = self.node, None
+        for step in path:
+            if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+                match = next(((k, v) for k, v in node.value if k.value == step), None)
+                if match is None:
+                    break
+                found, node = match[0].start_mark.line, match[1]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+                node = node.value[step]
+                found = node.start_mark.line
+            else:
+                break
+        return None if found is None else found + self.offset
 
     def of(self, key, index=None, subkey=None):
         node = self.node
@@ -328,7 +351,13 @@ def parse_step(path, text, rel):
                 problems.append(
                     Problem("error", rel, f"{value!r} is not a step slug", lines.of(name, i), f"{name}[{i}]")
                 )
+    in_brief = _in_brief(data, rel, lines, problems)
+    try_today = _try_today(data, exercises, rel, lines, problems)
     rendered = _render(body, rel, body_line, problems)
+    help_text = data.get("help")
+    help_html = ""
+    if isinstance(help_text, str) and help_text.strip():
+        help_html = _render(help_text, rel, lines.of("help") or 1, problems).html
     if any(p.level == "error" for p in problems):
         return None, problems
     step = Step(
@@ -349,8 +378,55 @@ def parse_step(path, text, rel):
         related=list(data.get("related") or []),
         aliases=list(data.get("aliases") or []),
         order_line=lines.of("order"),
+        in_brief=in_brief,
+        try_today=try_today,
+        help_html=help_html,
     )
     return step, problems
+
+
+def _in_brief(data, rel, lines, problems):
+    """`in_brief`: one to three short, non-empty lines of text."""
+    raw = data.get("in_brief")
+    if not isinstance(raw, list):
+        return []
+    if not 1 <= len(raw) <= 3:
+        problems.append(Problem("error", rel, "must have 1 to 3 lines", lines.of("in_brief"), "in_brief"))
+    found = []
+    for i, value in enumerate(raw):
+        if not isinstance(value, str) or not value.strip():
+            problems.append(
+                Problem(
+                    "error",
+                    rel,
+                    f"must be a line of text, not {value!r}",
+                    lines.of("in_brief", i),
+                    f"in_brief[{i}]",
+                )
+            )
+        else:
+            found.append(value.strip())
+    return found
+
+
+def _try_today(data, exercises, rel, lines, problems):
+    """`try_today`: the id of one of this step's exercises."""
+    value = data.get("try_today")
+    if not isinstance(value, str) or not value.strip():
+        return None
+    item = next((e for e in exercises if e.id == value.strip()), None)
+    if item is None:
+        known = ", ".join(e.id for e in exercises) or "none"
+        problems.append(
+            Problem(
+                "error",
+                rel,
+                f"'{value}' is not the id of an exercise of this step (exercises: {known})",
+                lines.of("try_today"),
+                "try_today",
+            )
+        )
+    return item
 
 
 def parse_page(path, text, rel):
@@ -360,11 +436,13 @@ def parse_page(path, text, rel):
         return None, problems
     data, lines, body, body_line = front
     slug = data.get("slug")
-    _check_crisis_lines(data.get("crisis_lines"), rel, lines, problems)
+    crisis_lines, records = _crisis_lines(data.get("crisis_lines"), rel, lines, problems)
     rendered = _render(body, rel, body_line, problems)
     if any(p.level == "error" for p in problems):
         return None, problems
     meta = {k: v for k, v in data.items() if k not in ("title", "slug", "summary")}
+    if crisis_lines:
+        meta["crisis_lines"] = crisis_lines
     page = Page(
         slug=slug,
         title=data["title"].strip(),
@@ -373,54 +451,144 @@ def parse_page(path, text, rel):
         toc=rendered.toc,
         path=rel,
         meta=meta,
+        crisis_lines=records,
     )
     return page, problems
 
 
-def _check_crisis_lines(groups, rel, lines, problems):
+PHONE = re.compile(r"^\+?[0-9][0-9 -]*[0-9]$")
+
+
+@dataclass(frozen=True)
+class CrisisLine:
+    """One line of a page's `crisis_lines`, as the check about verification dates needs it."""
+
+    path: str
+    line: int | None
+    country: str
+    name: str
+    verified: datetime.date | None
+
+
+def _crisis_lines(groups, rel, lines, problems):
+    """Check `crisis_lines` and return (groups ready for the template, [CrisisLine])."""
+    shown, records = [], []
+    if groups is None:
+        return shown, records
     if not isinstance(groups, list):
-        return
+        return shown, records  # _check_fields has reported the type
     for i, group in enumerate(groups):
         where = f"crisis_lines[{i}]"
         if not isinstance(group, dict) or not isinstance(group.get("country"), str):
-            problems.append(Problem("error", rel, "needs a 'country'", lines.of("crisis_lines", i), where))
+            problems.append(Problem("error", rel, "needs a 'country'", lines.at("crisis_lines", i), where))
             continue
+        country = group["country"].strip()
+        entries = []
         for j, entry in enumerate(group.get("lines") or []):
+            here = f"{where}.lines[{j}]"
+            line = lines.at("crisis_lines", i, "lines", j)
             if not isinstance(entry, dict):
-                problems.append(Problem("error", rel, "must be a set of fields", None, f"{where}.lines[{j}]"))
+                problems.append(Problem("error", rel, "must be a set of fields", line, here))
                 continue
-            for key in ("name", "contact"):
-                if not isinstance(entry.get(key), str):
-                    problems.append(
-                        Problem(
-                            "error",
-                            rel,
-                            "is missing",
-                            lines.of("crisis_lines", i),
-                            f"{where}.lines[{j}].{key}",
-                        )
-                    )
-            if not isinstance(entry.get("last_checked"), datetime.date):
-                problems.append(
-                    Problem(
-                        "error",
-                        rel,
-                        "must be a date like 2026-11-24",
-                        lines.of("crisis_lines", i),
-                        f"{where}.lines[{j}].last_checked",
-                    )
+            checked = _crisis_line(
+                entry, rel, problems, here, lambda key, i=i, j=j: lines.at("crisis_lines", i, "lines", j, key)
+            )
+            if checked is None:
+                continue
+            entries.append(checked)
+            records.append(CrisisLine(rel, line, country, checked["name"], checked["verified"]))
+        shown.append(
+            {
+                "country": country,
+                "id": re.sub(r"[^a-z0-9]+", "-", country.lower()).strip("-"),
+                "lines": entries,
+            }
+        )
+    return shown, records
+
+
+def _crisis_line(entry, rel, problems, where, line_of):
+    """One crisis line checked and made ready to show (tel: and sms: links), or None."""
+    bad = len(problems)
+    known = {"name", "call", "text", "text_message", "note", "hours", "url", "added", "verified"}
+    for key in entry:
+        if key not in known:
+            problems.append(
+                Problem(
+                    "warning",
+                    rel,
+                    f"is not a known field (known: {', '.join(sorted(known))})",
+                    line_of(key),
+                    f"{where}.{key}",
                 )
-            url = entry.get("url", "")
-            if url and not str(url).startswith("https://"):
-                problems.append(
-                    Problem(
-                        "error",
-                        rel,
-                        "must start with https://",
-                        lines.of("crisis_lines", i),
-                        f"{where}.lines[{j}].url",
-                    )
+            )
+    if not isinstance(entry.get("name"), str) or not entry["name"].strip():
+        problems.append(Problem("error", rel, "is missing", line_of("name"), f"{where}.name"))
+    for key in ("call", "text"):
+        value = entry.get(key)
+        if value is not None and not (isinstance(value, str | int) and PHONE.match(str(value))):
+            problems.append(
+                Problem(
+                    "error",
+                    rel,
+                    f'must be a phone number like "0808 2000 247", not {value!r}',
+                    line_of(key),
+                    f"{where}.{key}",
                 )
+            )
+    if not any(entry.get(key) for key in ("call", "text", "url")):
+        problems.append(
+            Problem("error", rel, "needs at least one of 'call', 'text' or 'url'", line_of("name"), where)
+        )
+    for key in ("note", "hours", "text_message"):
+        if entry.get(key) is not None and not isinstance(entry[key], str):
+            problems.append(Problem("error", rel, "must be text", line_of(key), f"{where}.{key}"))
+    if not isinstance(entry.get("added"), datetime.date):
+        problems.append(
+            Problem(
+                "error",
+                rel,
+                "must be the date the line was added, like 2026-11-29",
+                line_of("added"),
+                f"{where}.added",
+            )
+        )
+    verified = entry.get("verified")
+    if verified is not None and not isinstance(verified, datetime.date):
+        problems.append(
+            Problem(
+                "error",
+                rel,
+                "must be the date a person checked the line on the organisation's own "
+                "site, like 2026-11-29, or left out until someone has",
+                line_of("verified"),
+                f"{where}.verified",
+            )
+        )
+    url = entry.get("url", "")
+    if url and not str(url).startswith("https://"):
+        problems.append(Problem("error", rel, "must start with https://", line_of("url"), f"{where}.url"))
+    if len(problems) > bad and any(p.level == "error" for p in problems[bad:]):
+        return None
+    call, text = entry.get("call"), entry.get("text")
+    sms = None
+    if text:
+        sms = "sms:" + re.sub(r"[^0-9+]", "", str(text))
+        if entry.get("text_message"):
+            sms += "?body=" + quote(entry["text_message"])
+    return {
+        "name": entry["name"].strip(),
+        "call": str(call) if call else "",
+        "tel": "tel:" + re.sub(r"[^0-9+]", "", str(call)) if call else "",
+        "text": str(text) if text else "",
+        "text_message": entry.get("text_message") or "",
+        "sms": sms or "",
+        "note": (entry.get("note") or "").strip(),
+        "hours": (entry.get("hours") or "").strip(),
+        "url": url or "",
+        "added": entry["added"],
+        "verified": verified,
+    }
 
 
 class Library:

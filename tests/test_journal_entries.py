@@ -14,8 +14,8 @@ def test_new_entry_with_a_prompt_shows_the_prompt_above_the_editor(owner_client,
     response = owner_client.get("/journal/new/?step=reflect&prompt=needs-unmet")
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Which of your needs were met in this relationship" in html
-    assert html.index("needs were met") < html.index('name="body"')
+    assert "Which of your needs were often left unmet in this relationship?" in html
+    assert html.index("often left unmet") < html.index('name="body"')
     assert 'name="prompt" value="needs-unmet"' in html
 
 
@@ -36,7 +36,7 @@ def test_entry_page_shows_rendered_markdown_with_its_step_and_prompt(owner, owne
     html = owner_client.get(f"/journal/{entry.code}/").content.decode()
     assert "<strong>Strong</strong> day." in html
     assert "Reflect and learn" in html
-    assert "Which of your needs were met" in html
+    assert "Which of your needs were often left unmet" in html
     assert "Mood: Good" in html
 
 

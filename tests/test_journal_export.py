@@ -61,7 +61,7 @@ def test_export_is_a_zip_with_one_markdown_file_per_entry_and_entries_json(owner
         4,
         "By the sea",
     )
-    assert meta["date"] and "needs were met" in meta["prompt_text"]
+    assert meta["date"] and "often left unmet" in meta["prompt_text"]
     assert body.strip() == "Salt *air*."
     document = json.loads(archive.read("entries.json"))
     assert document["format"] == "mending-journal"

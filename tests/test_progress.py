@@ -127,15 +127,15 @@ def test_dashboard_shows_bar_path_and_continue(owner_client, owner, steps):
     owner_client.post("/steps/reflect/complete/")
     owner_client.get("/steps/boundaries/")
     body = owner_client.get("/progress/").content.decode()
-    assert "2 of 6 core steps completed" in body
-    assert '<progress id="core-progress" class="progress-bar" max="6" value="2">' in body
+    assert "2 of 8 core steps completed" in body
+    assert '<progress id="core-progress" class="progress-bar" max="8" value="2">' in body
     assert "Continue where you left off: Set boundaries" in body
 
 
 def test_continue_falls_back_to_the_next_step_in_order(owner_client, steps):
     owner_client.post("/steps/acknowledge-feelings/complete/")
     body = owner_client.get("/progress/").content.decode()
-    assert "Continue where you left off: Reflect and learn" in body
+    assert "Continue where you left off: Set boundaries" in body
 
 
 def test_mood_chart_and_table_show_the_same_days(owner_client, owner, steps):
@@ -209,7 +209,7 @@ def test_steps_page_budget_signed_in(owner_client, steps, django_assert_max_num_
 def test_another_users_progress_is_never_shown(owner_client, stranger_client, steps):
     owner_client.post("/steps/reflect/complete/")
     body = stranger_client.get("/progress/").content.decode()
-    assert "0 of 6 core steps completed" in body
+    assert "0 of 8 core steps completed" in body
 
 
 def test_progress_requires_sign_in(client):

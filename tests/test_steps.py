@@ -10,14 +10,23 @@ from recovery.checks import check_content
 from recovery.models import Step
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE = ["acknowledge-feelings", "reflect", "boundaries", "self-compassion", "forgiveness", "grieving"]
-OPTIONAL = [
+CORE = [
+    "acknowledge-feelings",
+    "boundaries",
+    "self-compassion",
+    "grieving",
+    "reflect",
     "finding-support",
     "self-care",
+    "staying-safe",
+]
+OPTIONAL = [
     "rebuilding-self-trust",
-    "rewriting-your-story",
     "reconnecting-with-people",
+    "rewriting-your-story",
     "thinking-about-getting-back-together",
+    "forgiveness",
+    "keeping-going",
 ]
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +49,9 @@ prompts:
 exercises:
   - id: do-it
     text: Do a thing.
+in_brief:
+  - One short line.
+try_today: do-it
 sources:
   - how-to-get-my-ex-back"""
 
@@ -90,8 +102,8 @@ def test_content_note_is_shown_before_the_text(client):
 
 def test_previous_and_next_links(client):
     body = client.get("/steps/reflect/").content.decode()
-    assert 'rel="prev" href="/steps/acknowledge-feelings/"' in body
-    assert 'rel="next" href="/steps/boundaries/"' in body
+    assert 'rel="prev" href="/steps/grieving/"' in body
+    assert 'rel="next" href="/steps/finding-support/"' in body
 
 
 def test_unknown_step_is_a_404_in_the_layout(client):
@@ -121,10 +133,144 @@ def test_plain_pages_are_served(client):
         assert response.status_code == 200, slug
 
 
-def test_help_page_shows_last_checked_dates(client):
+def test_help_page_links_every_number_and_text_line(client):
     body = client.get("/help/").content.decode()
-    assert "last checked 24 November 2026" in body
+    assert '<a href="tel:116123">116 123</a>' in body
+    assert '<a href="tel:08082000247">0808 2000 247</a>' in body
+    assert '<a href="sms:85258?body=SHOUT">85258</a>' in body
+    assert '<a href="tel:999">999</a>' in body
+    assert "press 55" in body
     assert "not therapy" in body
+
+
+def test_help_page_has_a_jump_list_by_country_that_needs_no_javascript(client):
+    body = client.get("/help/").content.decode()
+    for country in ("united-kingdom", "ireland", "united-states", "canada", "australia", "new-zealand"):
+        assert f'href="#lines-{country}"' in body
+        assert f'id="lines-{country}"' in body
+    # The emergency numbers come first, once.
+    assert body.index("tel:911") < body.index('id="lines-heading"')
+    assert body.count('href="tel:911"') == 1
+
+
+def test_help_page_links_staying_safe(client):
+    body = client.get("/help/").content.decode()
+    assert 'href="/steps/staying-safe/"' in body
+
+
+def test_help_page_claims_no_verification_that_nobody_did(client):
+    body = client.get("/help/").content.decode()
+    assert "last checked" not in body
+    assert "(verified on" not in body
+
+
+def test_verified_date_is_shown_only_where_set(client, content_dir):
+    path = content_dir / "pages" / "help.md"
+    text = path.read_text()
+    path.write_text(
+        text.replace(
+            "        url: https://www.samaritans.org\n",
+            "        url: https://www.samaritans.org\n        verified: 2026-11-20\n",
+            1,
+        )
+    )
+    body = client.get("/help/").content.decode()
+    assert body.count("(verified on") == 1
+    assert "verified on 20 November 2026" in body
+
+
+def test_unverified_and_stale_crisis_lines_are_listed_as_info_not_warnings(content_dir):
+    import datetime
+
+    from django.core import checks
+
+    from recovery.checks import check_crisis_lines_verified
+
+    path = content_dir / "pages" / "help.md"
+    stale = datetime.date.today() - datetime.timedelta(days=400)
+    path.write_text(
+        path.read_text().replace(
+            "        url: https://www.samaritans.org\n",
+            f"        url: https://www.samaritans.org\n        verified: {stale:%Y-%m-%d}\n",
+            1,
+        )
+    )
+    messages = check_crisis_lines_verified()
+    assert messages and all(m.level == checks.INFO and m.id == "content.I001" for m in messages)
+    texts = [m.msg for m in messages]
+    assert any(
+        "'Samaritans' (United Kingdom) was last verified on" in m and "more than a year ago" in m
+        for m in texts
+    )
+    assert any("'Shout' (United Kingdom) has never been verified" in m for m in texts)
+    assert all(m.startswith("content/pages/help.md:") or "help.md:" in m for m in texts), texts
+
+
+def test_crisis_line_with_a_bad_number_or_date_names_the_field(content_dir):
+    path = content_dir / "pages" / "help.md"
+    text = (
+        path.read_text()
+        .replace("call: 116 123", "call: ring us", 1)
+        .replace("added: 2026-11-24", "added: soon", 1)
+    )
+    path.write_text(text)
+    messages = [m.msg for m in check_content() if "help.md" in m.msg]
+    assert any("lines[0].call': must be a phone number" in m for m in messages), messages
+    assert any("lines[0].added': must be the date" in m for m in messages), messages
+
+
+def test_step_page_shows_in_brief_and_try_today_with_a_link_to_the_exercise(client):
+    doc = content.library().steps["boundaries"]
+    body = client.get("/steps/boundaries/").content.decode()
+    assert "In brief" in body and "Try this today" in body
+    for line in doc.in_brief:
+        assert line.replace("'", "&#x27;") in body
+    assert f'href="#exercise-{doc.try_today.id}"' in body
+    assert f'id="exercise-{doc.try_today.id}"' in body
+
+
+def test_help_box_links_to_the_help_page(client):
+    body = client.get("/steps/boundaries/").content.decode()
+    help_box = body[body.index('id="help-heading"') :]
+    assert '<a href="/help/">help page</a>' in help_box
+
+
+def test_in_brief_must_be_one_to_three_lines_of_text(content_dir):
+    front = VALID.format(slug="brief", order=43).replace(
+        "in_brief:\n  - One short line.", "in_brief:\n  - One.\n  - Two.\n  - ''\n  - Four."
+    )
+    write_step(content_dir, "brief", front)
+    messages = [m.msg for m in check_content() if "brief.md" in m.msg]
+    assert any("brief.md:" in m and "field 'in_brief': must have 1 to 3 lines" in m for m in messages), (
+        messages
+    )
+    assert any("brief.md:17: field 'in_brief[2]': must be a line of text" in m for m in messages), messages
+
+
+def test_try_today_must_name_an_exercise_of_the_step(content_dir):
+    write_step(
+        content_dir,
+        "today",
+        VALID.format(slug="today", order=44).replace("try_today: do-it", "try_today: nap"),
+    )
+    messages = [m.msg for m in check_content() if "today.md" in m.msg]
+    assert any(
+        "today.md:16: field 'try_today': 'nap' is not the id of an exercise of this step" in m
+        for m in messages
+    ), messages
+
+
+def test_every_step_has_a_content_note_in_brief_and_try_today():
+    for doc in content.library().path:
+        assert doc.content_note, doc.slug
+        assert len(doc.in_brief) == 3, doc.slug
+        assert doc.try_today in doc.exercises, doc.slug
+
+
+def test_no_prompt_asks_two_questions():
+    for doc in content.library().path:
+        for prompt in doc.prompts:
+            assert prompt.text.count("?") == 1, (doc.slug, prompt.id)
 
 
 def test_content_in_the_repo_passes_the_check():
@@ -148,7 +294,7 @@ def test_edit_shows_on_next_request_and_only_that_file_renders_again(client, con
     before = markdown.renders
     body = client.get("/steps/reflect/").content.decode()
     assert "Reflect and learn (fixed)" in body
-    assert markdown.renders == before + 1
+    assert markdown.renders == before + 2  # the reading and the help box
 
 
 def test_invalid_yaml_is_an_error_naming_the_file_and_line(content_dir):
@@ -231,7 +377,7 @@ def test_one_broken_file_never_takes_down_the_other_pages(client, content_dir, s
 
 def test_sync_creates_rows_for_every_step(steps):
     assert set(steps) == set(CORE + OPTIONAL)
-    assert Step.objects.live().count() == 12
+    assert Step.objects.live().count() == 14
 
 
 def test_removed_file_retires_the_step_but_keeps_the_row(client, content_dir, steps):
