@@ -41,6 +41,7 @@ def main():
         ALLOWED_HOSTS="testserver",
         CONTENT_RELOAD="false",
         LOG_LEVEL="WARNING",
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         BENCH_FLOOR_DIR=str(OUT / "floor"),
     )
     sys.path.insert(0, str(ROOT))

@@ -53,6 +53,7 @@ def production_env(database_url, *, static_root, redis_url="", floor_dir="", jou
         BENCH_FLOOR_DIR=str(floor_dir),
         CONTENT_RELOAD="false",
         LOG_LEVEL="WARNING",
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",  # nothing is mailed in a run
     )
     if redis_url:
         env["REDIS_URL"] = redis_url

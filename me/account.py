@@ -1,6 +1,9 @@
 """The account page: settings, download of everything, and deleting the account."""
 
+from importlib import import_module
+
 from allauth.usersessions.models import UserSession
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -61,5 +64,8 @@ def delete_account(request):
 def delete_user_data(user):
     """Remove the user and everything of theirs, including rows that do not cascade."""
     keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
-    Session.objects.filter(session_key__in=keys).delete()
+    keys += Session.objects.filter(session_key__in=keys).values_list("session_key", flat=True)
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for key in set(keys):
+        store(session_key=key).delete()  # from the cache too, where sessions are cached (Redis)
     user.delete()

@@ -1,5 +1,6 @@
 import datetime
 
+from django.conf import settings
 from django.core import checks
 
 from recovery.content import library
@@ -50,3 +51,24 @@ def check_crisis_lines_verified(app_configs=None, **kwargs):
                 )
             )
     return messages
+
+
+# Email backends that keep messages on this machine: in production, account emails would reach
+# a log or a file instead of the person, and whoever reads those could reset their password.
+LOCAL_EMAIL = ("console", "filebased", "locmem", "dummy")
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_email_backend(app_configs=None, **kwargs):
+    backend = settings.EMAIL_BACKEND
+    if not settings.DEBUG and any(f"backends.{name}." in backend for name in LOCAL_EMAIL):
+        return [
+            checks.Warning(
+                f"EMAIL_BACKEND is {backend}: password-reset links and sign-in codes would be kept on "
+                "this machine (in the log for the console backend), where whoever reads it can take "
+                "over accounts, and never reach the person.",
+                hint="Set EMAIL_BACKEND to django.core.mail.backends.smtp.EmailBackend and EMAIL_HOST.",
+                id="recovery.W002",
+            )
+        ]
+    return []

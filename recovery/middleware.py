@@ -40,22 +40,3 @@ class SessionActivityMiddleware:
                 )
                 request.session["_seen"] = now
         return self.get_response(request)
-
-
-class SameOriginPostMiddleware:
-    """Lets Django's CSRF protection work under `Referrer-Policy: no-referrer`.
-
-    With that policy browsers send `Origin: null` (and no Referer) on our own form posts, which
-    Django refuses. `Sec-Fetch-Site` is set by the browser and cannot be forged by a page: when
-    it says the post came from our own origin, the null Origin is read as ours. The CSRF token is
-    still checked by Django's middleware, which runs next.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        meta = request.META
-        if meta.get("HTTP_ORIGIN") == "null" and meta.get("HTTP_SEC_FETCH_SITE") == "same-origin":
-            meta["HTTP_ORIGIN"] = f"{request.scheme}://{request.get_host()}"
-        return self.get_response(request)

@@ -121,12 +121,43 @@ def test_check_deploy_with_production_settings_reports_nothing():
         SECRET_KEY="x" * 20 + "a-real-looking-secret-key-for-production-0123456789",
         JOURNAL_KEYS=Fernet.generate_key().decode(),
         ALLOWED_HOSTS="mending.example",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     output = result.stdout + result.stderr
     # Only Info may be listed: crisis lines that a person has yet to verify (content.I001).
     assert "ERRORS:" not in output and "WARNINGS:" not in output, output
     assert "System check identified no issues" in output or "INFOS:" in output, output
+
+
+def test_production_refuses_to_start_without_an_email_backend():
+    from cryptography.fernet import Fernet
+
+    result = run_manage(
+        "check",
+        DEBUG="false",
+        SECRET_KEY="s" * 50,
+        JOURNAL_KEYS=Fernet.generate_key().decode(),
+        EMAIL_BACKEND="",
+    )
+    assert result.returncode != 0
+    assert "EMAIL_BACKEND must be set when DEBUG is off" in result.stderr
+
+
+def test_check_deploy_says_a_console_email_backend_leaks_reset_links():
+    from cryptography.fernet import Fernet
+
+    result = run_manage(
+        "check",
+        "--deploy",
+        DEBUG="false",
+        SECRET_KEY="x" * 20 + "a-real-looking-secret-key-for-production-0123456789",
+        JOURNAL_KEYS=Fernet.generate_key().decode(),
+        ALLOWED_HOSTS="mending.example",
+        EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
+    )
+    assert "recovery.W002" in result.stdout + result.stderr
+    assert "password-reset links" in result.stdout + result.stderr
 
 
 def test_production_refuses_to_start_without_secret_key():
@@ -147,3 +178,9 @@ def test_unreachable_database_names_the_variable():
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_development_log_prints_each_line_once():
+    code = "import logging; logging.getLogger('django.request').warning('Not Found: /somewhere/')"
+    result = run_manage("shell", "-c", code, DEBUG="true")
+    assert result.stderr.count("Not Found: /somewhere/") == 1, result.stderr
