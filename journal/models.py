@@ -1,8 +1,6 @@
-import html
 import uuid
 from datetime import timedelta
 
-import bleach
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models.functions import TruncDate
@@ -19,7 +17,7 @@ TRASH_DAYS = 30  # entries stay this long in the trash before purge_trash delete
 
 def excerpt_of(body_html):
     """A short plain-text opening of an entry, for the list (kept encrypted like the body)."""
-    text = html.unescape(bleach.clean(body_html, tags=set(), strip=True))
+    text = markdown.plain_text(body_html)
     text = " ".join(text.split())
     if len(text) <= EXCERPT_LENGTH:
         return text

@@ -1,10 +1,17 @@
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from recovery import content
+
+# Few examples by default; HYPOTHESIS_PROFILE=fuzz for a long hunt.
+hypothesis_settings.register_profile("quick", max_examples=50, deadline=None, database=None)
+hypothesis_settings.register_profile("fuzz", max_examples=5_000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 
 @pytest.fixture(autouse=True)
