@@ -1,0 +1,149 @@
+"""Quick exit as people meet it: typing never sets it off, three bare Shift presses do, it works
+without JavaScript, and it leaves nothing of the journal behind in the browser."""
+
+import random
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.keyboard import pause, press_with_shift, type_like_a_person
+
+pytestmark = pytest.mark.browser
+
+EXIT_URL = "https://weather.example/today"  # what the `site` fixture sets QUICK_EXIT_URL to
+NEUTRAL_PAGE = "<!doctype html><title>Weather</title><h1>Today's weather</h1><p>Sunny spells.</p>"
+PASSWORD = "Calm Harbour at dusk 7!"  # two capitals and a shifted sign
+
+TITLE = "A Long Day: Rain, Then Sun"
+PARAGRAPH = (
+    'Today I Called Mum. She said: "You\'re Doing Fine!" and I Believed Her (Mostly). '
+    "Next Week: Ask Jo About The Trip? Maybe @ The Cafe... No, The Park. 100% Okay!"
+)
+
+
+@pytest.fixture
+def rng():
+    return random.Random(20240607)
+
+
+@pytest.fixture
+def context(new_context):
+    context = new_context()
+    context.guard.fulfil[EXIT_URL] = NEUTRAL_PAGE
+    context.exits = []
+    context.on("request", lambda r: context.exits.append(r.url) if r.url.endswith("/exit/") else None)
+    return context
+
+
+@pytest.fixture
+def writer(context, sign_in, person):
+    sign_in(context, person)
+    page = context.new_page()
+    page.goto("/journal/new/")
+    page.wait_for_load_state()  # site.js, deferred, listens for the keys
+    return page
+
+
+def assert_still_here(page, path):
+    expect(page).to_have_url(re.compile(f"^[^?]*{re.escape(path)}$"))
+    assert not page.context.exits, f"quick exit fired: {page.context.exits}"
+    assert page.context.guard.fulfilled == []
+
+
+def shift_three_times(page, rng):
+    for _ in range(3):
+        pause(page, rng, 200, 600)
+        page.keyboard.press("Shift")
+
+
+# 1. Typing never exits; three bare Shift presses do.
+
+
+def test_writing_an_entry_full_of_capitals_stays_on_the_page(writer, rng):
+    writer.locator("#id_title").click()
+    type_like_a_person(writer, TITLE, rng)
+    pause(writer, rng)
+    writer.keyboard.press("Tab")
+    type_like_a_person(writer, PARAGRAPH, rng)
+    pause(writer, rng)
+    press_with_shift(writer, "Tab", rng)  # back to the title
+    expect(writer.locator("#id_title")).to_be_focused()
+    writer.keyboard.press("End")  # Tab selected the whole title
+    type_like_a_person(writer, " (Draft)", rng)
+    writer.keyboard.press("Tab")
+    type_like_a_person(writer, "\nLast Line.", rng)
+
+    assert_still_here(writer, "/journal/new/")
+    expect(writer.locator("#id_title")).to_have_value(TITLE + " (Draft)")
+    expect(writer.locator("#id_body")).to_have_value(PARAGRAPH + "\nLast Line.")
+
+
+def test_a_check_in_note_with_capitals_stays_on_the_page(context, sign_in, person, rng):
+    sign_in(context, person)
+    page = context.new_page()
+    page.goto("/progress/")
+    page.wait_for_load_state()
+    page.get_by_label("Okay", exact=True).check()
+    page.locator("#id_note").click()
+    type_like_a_person(page, "Slept Badly. Walked With Ana; Felt Better!", rng)
+    assert_still_here(page, "/progress/")
+    page.get_by_role("button", name="Save check-in").click()
+    expect(page.locator(".messages")).to_contain_text("Thank you for checking in.")
+
+
+def test_signing_in_with_capitals_in_the_password_stays_on_the_page(context, make_user, rng):
+    user = make_user("robin.lee@example.com", password=PASSWORD)
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.wait_for_load_state()
+    page.get_by_label("Email").click()
+    type_like_a_person(page, user.email, rng)
+    page.get_by_label("Password:", exact=True).click()
+    type_like_a_person(page, PASSWORD, rng)
+    assert_still_here(page, "/accounts/login/")
+    page.locator("main").get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def test_three_bare_shift_presses_in_the_middle_of_writing_exit(writer, rng):
+    writer.locator("#id_body").click()
+    type_like_a_person(writer, "Someone Is Coming", rng)
+    with writer.expect_request(lambda r: r.method == "POST" and r.url.endswith("/exit/")):
+        shift_three_times(writer, rng)
+    expect(writer).to_have_url(EXIT_URL)
+
+
+def test_a_key_between_shift_presses_starts_the_count_again(writer, rng):
+    body = writer.locator("#id_body")
+    body.click()
+    for _ in range(2):
+        pause(writer, rng, 200, 400)
+        writer.keyboard.press("Shift")
+    type_like_a_person(writer, "x", rng)
+    for _ in range(2):
+        pause(writer, rng, 200, 400)
+        writer.keyboard.press("Shift")
+    assert_still_here(writer, "/journal/new/")
+    pause(writer, rng, 200, 400)
+    writer.keyboard.press("Shift")  # the third bare press since the "x"
+    expect(writer).to_have_url(EXIT_URL)
+
+
+def test_shift_presses_while_composing_with_an_input_method_do_not_count(writer):
+    # Playwright cannot drive an input method; these are the events one sends while composing.
+    writer.locator("#id_body").click()
+    writer.evaluate(
+        """() => {
+        const body = document.querySelector("#id_body");
+        const send = (type, init) => body.dispatchEvent(new KeyboardEvent(type, {bubbles: true, ...init}));
+        body.dispatchEvent(new CompositionEvent("compositionstart", {bubbles: true, data: ""}));
+        for (let i = 0; i < 3; i++) {
+            send("keydown", {key: "Shift", code: "ShiftLeft", shiftKey: true, isComposing: true});
+            send("keyup", {key: "Shift", code: "ShiftLeft", isComposing: true});
+        }
+        body.dispatchEvent(new CompositionEvent("compositionend", {bubbles: true, data: "にほん"}));
+    }"""
+    )
+    writer.wait_for_timeout(500)
+    assert_still_here(writer, "/journal/new/")
