@@ -147,3 +147,23 @@ def test_shift_presses_while_composing_with_an_input_method_do_not_count(writer)
     )
     writer.wait_for_timeout(500)
     assert_still_here(writer, "/journal/new/")
+
+
+# 2. Without JavaScript the button still leaves, under the site's own Content-Security-Policy.
+
+
+def test_exit_button_without_javascript_leaves_the_site_and_signs_out(new_context, sign_in, person):
+    context = new_context(java_script_enabled=False)
+    context.guard.fulfil[EXIT_URL] = NEUTRAL_PAGE
+    sign_in(context, person)
+    page = context.new_page()
+    page.goto("/journal/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your journal")
+
+    page.get_by_role("button", name="Exit this page").click()
+    expect(page).to_have_url(EXIT_URL)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Today's weather")
+
+    page.go_back()  # the page left, asked for afresh: no longer signed in
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/journal/$"))
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
