@@ -38,9 +38,15 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         return response
 
 
+# What the browser is told to forget when a session ends: its HTTP cache, and the site's
+# sessionStorage, localStorage and Cache Storage, where a page or a snapshot of it could linger.
+CLEAR_SITE_DATA = '"cache", "storage"'
+
+
 class SecurityHeadersMiddleware:
-    """Headers Django's SecurityMiddleware does not set: Permissions-Policy, and no caching of
-    any page that belongs to a signed-in user by a shared cache."""
+    """Headers Django's SecurityMiddleware does not set: Permissions-Policy, no caching of any
+    page that belongs to a signed-in user by a shared cache, and Clear-Site-Data on the answer
+    to whatever signed the user out (recovery.signals marks the request)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -48,6 +54,8 @@ class SecurityHeadersMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        if getattr(request, "signed_out", False):
+            response.setdefault("Clear-Site-Data", CLEAR_SITE_DATA)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and "Cache-Control" not in response:
             response["Cache-Control"] = "private, no-store"

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from recovery import pagecache, progress
 from recovery.content import library
+from recovery.middleware import CLEAR_SITE_DATA
 
 
 @require_GET
@@ -136,7 +137,7 @@ def quick_exit(request):
     """
     logout(request)  # flushes the session too
     response = render(request, "recovery/quick_exit.html", {"exit_url": settings.QUICK_EXIT_URL})
-    response["Clear-Site-Data"] = '"cache"'
+    response["Clear-Site-Data"] = CLEAR_SITE_DATA
     return response
 
 

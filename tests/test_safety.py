@@ -55,6 +55,13 @@ def test_quick_exit_works_even_with_a_stale_csrf_token(owner, settings):
     assert client.get("/progress/").status_code == 302
 
 
+@pytest.mark.parametrize("url", ["/exit/", "/accounts/logout/"])
+def test_quick_exit_and_signing_out_tell_the_browser_to_forget_the_site(owner_client, url):
+    response = owner_client.post(url)
+    assert response["Clear-Site-Data"] == '"cache", "storage"'
+    assert owner_client.get("/progress/").status_code == 302
+
+
 def test_quick_exit_script_is_ours_and_never_inline(client):
     body = client.get("/").content.decode()
     assert '<script src="/static/js/site.js" defer></script>' in body

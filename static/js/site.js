@@ -15,6 +15,11 @@
     exiting = true;
     if (overlay) overlay.hidden = false;
     document.title = "Weather";
+    // What this tab kept of the site goes now; the server's Clear-Site-Data does the rest.
+    try {
+      window.sessionStorage.clear();
+      window.localStorage.clear();
+    } catch (e) {}
     if (form) {
       try {
         var data = new FormData(form);

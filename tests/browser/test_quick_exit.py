@@ -167,3 +167,92 @@ def test_exit_button_without_javascript_leaves_the_site_and_signs_out(new_contex
     page.go_back()  # the page left, asked for afresh: no longer signed in
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/journal/$"))
     expect(page.get_by_role("link", name="Log in")).to_be_visible()
+
+
+# 3. Nothing of the journal stays in the browser's storage after signing out or leaving.
+
+SECRET_TITLE = "Lighthouse letters"
+SECRET_BODY = "The marmalade jar he never opened."
+
+STORED = """
+async () => {
+  const kept = [];
+  for (const store of [sessionStorage, localStorage]) {
+    for (let i = 0; i < store.length; i++) kept.push(store.key(i) + "=" + store.getItem(store.key(i)));
+  }
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) {
+      const response = await cache.match(request);
+      kept.push(request.url + " " + (await response.text()));
+    }
+  }
+  return kept.join("\\n");
+}
+"""
+
+
+def read_the_journal_with_htmx(page, person):
+    from tests.journal_helpers import make_entry
+
+    entry = make_entry(person, title=SECRET_TITLE, body=SECRET_BODY)
+    make_entry(person, title="Another evening", body="Tea and a film.")
+    page.goto("/journal/")
+    page.wait_for_load_state()
+    page.get_by_label("Search your entries").fill("marmalade")
+    page.get_by_role("button", name="Show entries").click()  # htmx swaps the list, pushes the URL
+    expect(page).to_have_url(re.compile(r"/journal/\?.*q=marmalade"))
+    expect(page.locator("#entry-list")).to_contain_text("1 matching entry")
+    page.get_by_label("Search your entries").fill("")
+    page.get_by_role("button", name="Show entries").click()  # and again: the search page is left
+    expect(page.locator("#entry-list")).to_contain_text("2 entries")
+    page.get_by_role("link", name=SECRET_TITLE).click()
+    expect(page).to_have_url(f"/journal/{entry.code}/")
+
+
+def as_an_older_version_left_it(page):
+    """Journal text in every store, as a browser that used the site before may still hold it."""
+    page.evaluate(
+        """async (text) => {
+        sessionStorage.setItem("htmx-history-cache", JSON.stringify([{url: "/journal/", content: text}]));
+        localStorage.setItem("kept", text);
+        const cache = await caches.open("pages");
+        await cache.put("/journal/kept", new Response(text));
+    }""",
+        f"{SECRET_TITLE}: {SECRET_BODY}",
+    )
+
+
+def assert_nothing_kept(page):
+    kept = page.evaluate(STORED)
+    for words in ("Lighthouse", "marmalade", "Another evening", "Tea and a film"):
+        assert words not in kept, f"{words!r} is still in the browser's storage: {kept[:500]}"
+
+
+def test_signing_out_leaves_no_journal_text_in_the_browser(new_context, sign_in, person):
+    context = new_context()
+    sign_in(context, person)
+    page = context.new_page()
+    read_the_journal_with_htmx(page, person)
+    page.go_back()  # htmx's own history: the list as it was
+    expect(page.locator("#entry-list")).to_contain_text("2 entries")
+    as_an_older_version_left_it(page)
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    assert_nothing_kept(page)
+
+
+def test_quick_exit_leaves_no_journal_text_in_the_browser(context, sign_in, person, rng):
+    sign_in(context, person)
+    page = context.new_page()
+    page.goto("/steps/")
+    read_the_journal_with_htmx(page, person)
+    as_an_older_version_left_it(page)
+    shift_three_times(page, rng)
+    expect(page).to_have_url(EXIT_URL)
+
+    while "weather.example" in page.url or "/journal/" in page.url:
+        page.go_back()  # back through history to the first page of ours left in it
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    assert_nothing_kept(page)
