@@ -55,6 +55,56 @@ def test_quick_exit_works_even_with_a_stale_csrf_token(owner, settings):
     assert client.get("/progress/").status_code == 302
 
 
+def editor_fields(**fields):
+    import uuid
+
+    return {"draft": str(uuid.uuid4()), "title": "Keys in the door", "body": "Half a sentence", **fields}
+
+
+def exit_with_token(client, data):
+    from django.middleware.csrf import get_token
+    from django.test import RequestFactory
+
+    # The token the page's forms carry, with its cookie, as a browser would send them.
+    request = RequestFactory().get("/")
+    token = get_token(request)
+    client.cookies["csrftoken"] = request.META["CSRF_COOKIE"]
+    return client.post("/exit/", {**data, "csrfmiddlewaretoken": token})
+
+
+def test_quick_exit_keeps_the_editors_text_as_the_writers_draft(owner, settings):
+    from journal.models import Draft
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    response = exit_with_token(client, editor_fields())
+    assert_moves_on_to(response, settings.QUICK_EXIT_URL)
+    draft = Draft.objects.for_user(owner).pending().get()
+    assert (draft.title, draft.body) == ("Keys in the door", "Half a sentence")
+    assert client.get("/progress/").status_code == 302
+
+
+def test_a_forged_quick_exit_signs_out_but_leaves_no_draft(owner, settings):
+    from journal.models import Draft
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    response = client.post("/exit/", editor_fields())
+    assert_moves_on_to(response, settings.QUICK_EXIT_URL)
+    assert not Draft.objects.exists()
+    assert client.get("/progress/").status_code == 302
+
+
+def test_quick_exit_with_someone_elses_entry_code_still_leaves(owner_client, stranger, settings):
+    from journal.models import Draft
+
+    theirs = Entry.objects.create(owner=stranger, body="theirs")
+    response = owner_client.post("/exit/", editor_fields(entry=str(theirs.code), version="1"))
+    assert_moves_on_to(response, settings.QUICK_EXIT_URL)
+    assert not Draft.objects.exists()
+    assert owner_client.get("/progress/").status_code == 302
+
+
 @pytest.mark.parametrize("url", ["/exit/", "/accounts/logout/"])
 def test_quick_exit_and_signing_out_tell_the_browser_to_forget_the_site(owner_client, url):
     response = owner_client.post(url)

@@ -22,7 +22,7 @@
     } catch (e) {}
     if (form) {
       try {
-        var data = new FormData(form);
+        var data = exitData();
         // Never follow the redirect: the neutral site is loaded by location.replace, not fetched.
         fetch(form.action, { method: "POST", body: data, credentials: "same-origin", keepalive: true, redirect: "manual" })
           .catch(function () {})
@@ -35,6 +35,23 @@
     } else {
       window.location.replace(exitUrl);
     }
+  }
+
+  // The exit request carries what the journal editor holds, for the server to keep as a draft
+  // before it ends the session. A keepalive request may carry at most 64 KiB: longer writing
+  // leaves without it, and the last autosave is what is kept.
+  function exitData() {
+    var data = new FormData(form);
+    var editor = document.querySelector("form[data-autosave]");
+    if (!editor) return data;
+    var fields = new FormData(editor);
+    var size = 0;
+    fields.forEach(function (value) { size += new Blob([value]).size + 200; });
+    if (size > 60000) return data;
+    fields.forEach(function (value, name) {
+      if (name !== "csrfmiddlewaretoken") data.append(name, value);
+    });
+    return data;
   }
 
   if (form) form.addEventListener("submit", quickExit);

@@ -256,3 +256,32 @@ def test_quick_exit_leaves_no_journal_text_in_the_browser(context, sign_in, pers
         page.go_back()  # back through history to the first page of ours left in it
     expect(page.get_by_role("link", name="Log in")).to_be_visible()
     assert_nothing_kept(page)
+
+
+# 4. What was being written goes with the exit and is offered back, once, at the next sign-in.
+
+
+def test_writing_in_progress_is_kept_as_a_draft_when_leaving(context, writer, person, rng):
+    from journal.models import Draft
+
+    writer.locator("#id_title").click()
+    type_like_a_person(writer, "Before The Door Opened", rng)
+    writer.keyboard.press("Tab")
+    type_like_a_person(writer, "I Heard Keys. These Last Words Were Never Autosaved", rng)
+    with writer.expect_request(lambda r: r.method == "POST" and r.url.endswith("/exit/")):
+        shift_three_times(writer, rng)
+    expect(writer).to_have_url(EXIT_URL)
+
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(person.email)
+    page.get_by_label("Password:", exact=True).fill(person.raw_password)
+    page.locator("main").get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    page.goto("/journal/new/")
+    offers = page.get_by_role("link", name="Continue writing")
+    expect(offers).to_have_count(1)
+    offers.click()
+    expect(page.locator("#id_title")).to_have_value("Before The Door Opened")
+    expect(page.locator("#id_body")).to_have_value("I Heard Keys. These Last Words Were Never Autosaved")
+    assert Draft.objects.for_user(person).pending().count() == 1
