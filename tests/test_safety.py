@@ -112,6 +112,27 @@ def test_quick_exit_and_signing_out_tell_the_browser_to_forget_the_site(owner_cl
     assert owner_client.get("/progress/").status_code == 302
 
 
+@pytest.mark.parametrize(
+    ("url", "next_"),
+    [
+        ("/journal/?q=marmalade+jar&mood=1", "/journal/"),
+        ("/journal/?step=&q=", "/journal/"),
+        (
+            "/journal/new/?step=reflect&prompt=needs-unmet&draft=x",
+            "/journal/new/?step=reflect&prompt=needs-unmet",
+        ),
+        ("/progress/", "/progress/"),
+    ],
+)
+def test_sign_in_redirects_carry_no_search_words(client, url, next_):
+    from urllib.parse import parse_qs, urlsplit
+
+    location = client.get(url)["Location"]
+    assert urlsplit(location).path == "/accounts/login/"
+    assert parse_qs(urlsplit(location).query) == {"next": [next_]}
+    assert "marmalade" not in location
+
+
 def test_quick_exit_script_is_ours_and_never_inline(client):
     body = client.get("/").content.decode()
     assert '<script src="/static/js/site.js" defer></script>' in body

@@ -285,3 +285,24 @@ def test_writing_in_progress_is_kept_as_a_draft_when_leaving(context, writer, pe
     expect(page.locator("#id_title")).to_have_value("Before The Door Opened")
     expect(page.locator("#id_body")).to_have_value("I Heard Keys. These Last Words Were Never Autosaved")
     assert Draft.objects.for_user(person).pending().count() == 1
+
+
+# 5. Back after leaving shows no search words.
+
+
+def test_back_after_quick_exit_shows_no_search_words(context, sign_in, person, rng):
+    sign_in(context, person)
+    page = context.new_page()
+    read_the_journal_with_htmx(page, person)  # the list was searched for "marmalade" on the way
+    page.go_back()
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/journal/\?.*q=marmalade"))
+    page.get_by_role("link", name=SECRET_TITLE).click()
+    shift_three_times(page, rng)
+    expect(page).to_have_url(EXIT_URL)
+
+    page.go_back()
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    assert "marmalade" not in page.url
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/journal/$"))
+    expect(page.locator("body")).not_to_contain_text("marmalade")
