@@ -1,9 +1,10 @@
 from django.urls import path
 
-from me import account, dashboard, views
+from me import account, dashboard, quick_exit, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("exit/", quick_exit.quick_exit, name="quick_exit"),
     path("steps/", views.steps, name="steps"),
     path("steps/<str:slug>/", views.step, name="step"),
     path("progress/", dashboard.progress, name="progress"),

@@ -1,13 +1,23 @@
 import time
+from functools import cache
+from urllib.parse import urlsplit, urlunsplit
 
 from allauth.usersessions.models import UserSession
 from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.http import QueryDict
+from django.shortcuts import resolve_url
 from django.utils import timezone
+
+# What the browser is told to forget when a session ends: its HTTP cache, and the site's
+# sessionStorage, localStorage and Cache Storage, where a page or a snapshot of it could linger.
+CLEAR_SITE_DATA = '"cache", "storage"'
 
 
 class SecurityHeadersMiddleware:
-    """Headers Django's SecurityMiddleware does not set: Permissions-Policy, and no caching of
-    any page that belongs to a signed-in user by a shared cache."""
+    """Headers Django's SecurityMiddleware does not set: Permissions-Policy, no caching of any
+    page that belongs to a signed-in user by a shared cache, and Clear-Site-Data on the answer
+    to whatever signed the user out (recovery.signals marks the request)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -15,10 +25,39 @@ class SecurityHeadersMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        if getattr(request, "signed_out", False):
+            response.setdefault("Clear-Site-Data", CLEAR_SITE_DATA)
+        if response.status_code == 302 and response.get("Location", "").startswith(_login_url() + "?"):
+            response["Location"] = _without_private_query(response["Location"])
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and "Cache-Control" not in response:
             response["Cache-Control"] = "private, no-store"
         return response
+
+
+@cache
+def _login_url():
+    return resolve_url(settings.LOGIN_URL)
+
+
+# In a page's address that a sign-in comes back to, only these are kept: a step and a prompt
+# are the content's own names ("write about this" from a step). Search words, filters and draft
+# codes are not kept, so they never wait in a login address in the history after quick exit.
+NEXT_KEEPS = ("step", "prompt")
+
+
+def _without_private_query(location):
+    parts = urlsplit(location)
+    query = QueryDict(parts.query, mutable=True)
+    path, _, page_query = query.get(REDIRECT_FIELD_NAME, "").partition("?")
+    if not page_query:
+        return location
+    kept = QueryDict(mutable=True)
+    for name, value in QueryDict(page_query).items():
+        if name in NEXT_KEEPS and value:
+            kept[name] = value
+    query[REDIRECT_FIELD_NAME] = f"{path}?{kept.urlencode()}" if kept else path
+    return urlunsplit(parts._replace(query=query.urlencode(safe="/")))
 
 
 class SessionActivityMiddleware:

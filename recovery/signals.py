@@ -2,7 +2,7 @@ import time
 
 from allauth.usersessions.models import UserSession
 from django.conf import settings
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.core.mail import send_mail
 from django.dispatch import receiver
 from django.template.loader import render_to_string
@@ -15,6 +15,14 @@ def merge_visitor_progress(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
         merge_session_into_user(request.session, user)
         request.session["_seen"] = int(time.time())  # the sign-in itself recorded "last used"
+
+
+@receiver(user_logged_out, dispatch_uid="recovery.clear_site_data")
+def clear_browser_on_sign_out(sender, request, user, **kwargs):
+    """Sign-out, quick exit or account deletion: the answer tells the browser to forget what
+    it kept of the site (recovery.middleware.SecurityHeadersMiddleware adds the header)."""
+    if request is not None:
+        request.signed_out = True
 
 
 @receiver(user_logged_in, dispatch_uid="recovery.sign_in_alert")

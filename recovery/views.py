@@ -1,14 +1,11 @@
-"""Views of the path that need nothing but the path: plain pages, step actions, quick exit,
-health and errors. Pages that also show a person's journal live in me/."""
+"""Views of the path that need nothing but the path: plain pages, step actions, health and
+errors. Pages that also show a person's journal live in me/."""
 
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from recovery import progress
@@ -81,21 +78,7 @@ def healthz(request):
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
-@csrf_exempt
-@require_POST
-@never_cache
-def quick_exit(request):
-    """Anyone: end the session at once and go to a neutral site.
-
-    Exempt from CSRF on purpose: leaving must work even from a page whose token has gone
-    stale, and the only thing a forged request could do is sign someone out.
-    """
-    logout(request)  # flushes the session too
-    response = redirect(settings.QUICK_EXIT_URL)
-    response["Clear-Site-Data"] = '"cache"'
-    return response
-
-
+# The journal's own autosave, behind the CSRF check that /exit/ itself does without.
 def csrf_failure(request, reason=""):
     return render(request, "403_csrf.html", status=403)
 

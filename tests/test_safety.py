@@ -29,10 +29,21 @@ def test_every_page_has_quick_exit_and_help_link(client, owner_client, steps):
         assert 'href="/help/"' in body and "Get help now" in body, url
 
 
+def assert_moves_on_to(response, url):
+    """A blank page that goes on to `url` by itself (a form may not redirect to another site
+    under `form-action 'self'`), with a link for a browser that does not follow it."""
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert f'<meta http-equiv="refresh" content="0; url={url}">' in body
+    assert f'<a href="{url}"' in body
+    assert "<script" not in body
+
+
 def test_quick_exit_signs_out_and_goes_to_the_neutral_site(owner_client, settings):
+    settings.QUICK_EXIT_URL = "https://weather.example/today"
     response = owner_client.post("/exit/")
-    assert response.status_code == 302
-    assert response["Location"] == settings.QUICK_EXIT_URL
+    assert_moves_on_to(response, "https://weather.example/today")
+    assert "no-store" in response["Cache-Control"]
     assert owner_client.get("/progress/").status_code == 302
 
 
@@ -40,8 +51,86 @@ def test_quick_exit_works_even_with_a_stale_csrf_token(owner, settings):
     client = Client(enforce_csrf_checks=True)
     client.force_login(owner)
     response = client.post("/exit/")
-    assert response["Location"] == settings.QUICK_EXIT_URL
+    assert_moves_on_to(response, settings.QUICK_EXIT_URL)
     assert client.get("/progress/").status_code == 302
+
+
+def editor_fields(**fields):
+    import uuid
+
+    return {"draft": str(uuid.uuid4()), "title": "Keys in the door", "body": "Half a sentence", **fields}
+
+
+def exit_with_token(client, data):
+    from django.middleware.csrf import get_token
+    from django.test import RequestFactory
+
+    # The token the page's forms carry, with its cookie, as a browser would send them.
+    request = RequestFactory().get("/")
+    token = get_token(request)
+    client.cookies["csrftoken"] = request.META["CSRF_COOKIE"]
+    return client.post("/exit/", {**data, "csrfmiddlewaretoken": token})
+
+
+def test_quick_exit_keeps_the_editors_text_as_the_writers_draft(owner, settings):
+    from journal.models import Draft
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    response = exit_with_token(client, editor_fields())
+    assert_moves_on_to(response, settings.QUICK_EXIT_URL)
+    draft = Draft.objects.for_user(owner).pending().get()
+    assert (draft.title, draft.body) == ("Keys in the door", "Half a sentence")
+    assert client.get("/progress/").status_code == 302
+
+
+def test_a_forged_quick_exit_signs_out_but_leaves_no_draft(owner, settings):
+    from journal.models import Draft
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    response = client.post("/exit/", editor_fields())
+    assert_moves_on_to(response, settings.QUICK_EXIT_URL)
+    assert not Draft.objects.exists()
+    assert client.get("/progress/").status_code == 302
+
+
+def test_quick_exit_with_someone_elses_entry_code_still_leaves(owner_client, stranger, settings):
+    from journal.models import Draft
+
+    theirs = Entry.objects.create(owner=stranger, body="theirs")
+    response = owner_client.post("/exit/", editor_fields(entry=str(theirs.code), version="1"))
+    assert_moves_on_to(response, settings.QUICK_EXIT_URL)
+    assert not Draft.objects.exists()
+    assert owner_client.get("/progress/").status_code == 302
+
+
+@pytest.mark.parametrize("url", ["/exit/", "/accounts/logout/"])
+def test_quick_exit_and_signing_out_tell_the_browser_to_forget_the_site(owner_client, url):
+    response = owner_client.post(url)
+    assert response["Clear-Site-Data"] == '"cache", "storage"'
+    assert owner_client.get("/progress/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("url", "next_"),
+    [
+        ("/journal/?q=marmalade+jar&mood=1", "/journal/"),
+        ("/journal/?step=&q=", "/journal/"),
+        (
+            "/journal/new/?step=reflect&prompt=needs-unmet&draft=x",
+            "/journal/new/?step=reflect&prompt=needs-unmet",
+        ),
+        ("/progress/", "/progress/"),
+    ],
+)
+def test_sign_in_redirects_carry_no_search_words(client, url, next_):
+    from urllib.parse import parse_qs, urlsplit
+
+    location = client.get(url)["Location"]
+    assert urlsplit(location).path == "/accounts/login/"
+    assert parse_qs(urlsplit(location).query) == {"next": [next_]}
+    assert "marmalade" not in location
 
 
 def test_quick_exit_script_is_ours_and_never_inline(client):

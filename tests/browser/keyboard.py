@@ -89,3 +89,47 @@ def tab_through(page, limit=200):
         assert_focus_visible(state, page.url)
         stops.append(state)
     raise AssertionError(f"more than {limit} Tab stops on {page.url}")
+
+
+# Typing as a person does: a pause of 50 to 250 ms before every key, and Shift held down
+# (pressed, then the key, then released) for every capital and shifted sign, as on a US keyboard.
+SHIFTED = {
+    "!": "Digit1", "@": "Digit2", "#": "Digit3", "$": "Digit4", "%": "Digit5", "^": "Digit6",
+    "&": "Digit7", "*": "Digit8", "(": "Digit9", ")": "Digit0", "_": "Minus", "+": "Equal",
+    "{": "BracketLeft", "}": "BracketRight", "|": "Backslash", ":": "Semicolon", '"': "Quote",
+    "<": "Comma", ">": "Period", "?": "Slash", "~": "Backquote",
+}  # fmt: skip
+PLAIN = {
+    " ": "Space", "\n": "Enter", ",": "Comma", ".": "Period", "'": "Quote", "-": "Minus",
+    "=": "Equal", "[": "BracketLeft", "]": "BracketRight", "\\": "Backslash", ";": "Semicolon",
+    "/": "Slash", "`": "Backquote",
+}  # fmt: skip
+
+
+def pause(page, rng, low=50, high=250):
+    page.wait_for_timeout(rng.randint(low, high))
+
+
+def press_with_shift(page, code, rng):
+    """Shift down, a short while, the key, a short while, Shift up."""
+    page.keyboard.down("Shift")
+    pause(page, rng, 20, 90)
+    page.keyboard.press(code)
+    pause(page, rng, 20, 90)
+    page.keyboard.up("Shift")
+
+
+def type_like_a_person(page, text, rng):
+    """Type `text` into whatever has focus, one key at a time at a person's speed."""
+    for char in text:
+        pause(page, rng)
+        if char.isascii() and char.isupper():
+            press_with_shift(page, f"Key{char}", rng)
+        elif char in SHIFTED:
+            press_with_shift(page, SHIFTED[char], rng)
+        elif char.isascii() and char.islower():
+            page.keyboard.press(f"Key{char.upper()}")
+        elif char.isdigit():
+            page.keyboard.press(f"Digit{char}")
+        else:
+            page.keyboard.press(PLAIN[char])
