@@ -86,6 +86,10 @@ def _too_large(what):
     )
 
 
+NOT_ZIP = ValidationError(
+    "This file is not a zip file, or it is damaged. Choose the .zip you downloaded from “Export”.",
+    code="not_zip",
+)
 TOO_DEEP = _not_export("entries.json nests lists or sets of fields far deeper than an export does")
 
 
@@ -96,8 +100,8 @@ class _Document:
     """entries.json read from the zip a chunk at a time and parsed one value at a time, with
     the bytes actually read counted (a zip's header can lie about the size)."""
 
-    def __init__(self, stream):
-        self.stream = stream
+    def __init__(self, stream, size):
+        self.stream, self.size = stream, size  # the size its header claims
         self.decoder = codecs.getincrementaldecoder("utf-8")()
         self.json = json.JSONDecoder()
         self.text, self.pos, self.done, self.read, self.consumed = "", 0, False, 0, 0
@@ -109,6 +113,8 @@ class _Document:
         self.read += len(chunk)
         if self.read > MAX_JSON:
             raise _too_large(f"its entries.json is over {MAX_JSON // 1024 // 1024} MB")
+        if self.read > self.size:
+            raise NOT_ZIP
         try:
             piece = self.decoder.decode(chunk, final=not chunk)
         except UnicodeDecodeError as exc:
@@ -234,19 +240,17 @@ def _open(upload):
             f"its entries.json is compressed far more than an export ever is "
             f"({info.file_size / 1024 / 1024:,.0f} MB from {info.compress_size / 1024:,.0f} KB)"
         )
-    return archive.open(info)
+    return archive.open(info), info.file_size
 
 
 def _walk(upload, on_entry):
     try:
-        with _open(upload) as stream:
-            document = _Document(stream)
+        stream, size = _open(upload)
+        with stream:
+            document = _Document(stream, size)
             header = document.read_top(on_entry)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error):
-        raise ValidationError(
-            "This file is not a zip file, or it is damaged. Choose the .zip you downloaded from “Export”.",
-            code="not_zip",
-        ) from None
+        raise NOT_ZIP from None
     except (RuntimeError, NotImplementedError) as exc:
         if isinstance(exc, RecursionError):
             raise TOO_DEEP from None
