@@ -315,3 +315,29 @@ def test_hostile_values_in_any_field_never_500_and_never_touch_anyone_else(
     assert after == before
     for page in ("/journal/", "/journal/trash/", "/journal/export/"):
         assert owner_client.get(page).status_code == 200
+
+
+# Rows stored by the import before it checked dates
+
+
+@pytest.mark.parametrize(("field", "year"), [("created_at", 0), ("created_at", 10000), ("deleted_at", 9999)])
+def test_entries_stored_with_impossible_dates_are_repaired_by_the_migration(owner, owner_client, field, year):
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("journal.migrations.0004_repair_imported_dates")
+    entry = make_entry(owner, title="Far away")
+    stamp = {0: "0000-12-31 10:00:00", 10000: "10000-01-01 13:00:00", 9999: "9999-12-31 23:59:59"}[year]
+    if connection.vendor == "postgresql":
+        stamp = "0001-12-31 10:00:00+00 BC" if year == 0 else stamp + "+00"
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE journal_entry SET {field} = %s WHERE id = %s", [stamp, entry.pk])
+    owner_client.raise_request_exception = False
+    assert any(owner_client.get(page).status_code == 500 for page in PAGES)  # as they were
+    migration.repair(apps, None)
+    for page in PAGES:
+        assert owner_client.get(page).status_code == 200, page
+    repaired = Entry.objects.get(pk=entry.pk)
+    assert getattr(repaired, field) == repaired.updated_at
