@@ -165,8 +165,7 @@ class Entry(models.Model):
         update_fields = kwargs.get("update_fields")
         text_changed = update_fields is None or bool({"title", "body"} & set(update_fields))
         if text_changed:
-            self.body_html = markdown.render(self.body or "").html
-            self.excerpt = excerpt_of(self.body_html)
+            self.derive()
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "title", "body", "body_html", "excerpt", "key_id"}
         with transaction.atomic():
@@ -174,14 +173,22 @@ class Entry(models.Model):
             if text_changed:
                 self.reindex()
 
+    def derive(self):
+        """Make what is kept derived from the text: the HTML and the excerpt (save, and import
+        before its bulk insert)."""
+        self.body_html = markdown.render(self.body or "").html
+        self.excerpt = excerpt_of(self.body_html)
+
+    def new_search_tokens(self):
+        """The SearchToken rows for this entry's current text, not yet saved."""
+        tokens = search.index_tokens(self.owner_id, self.title, self.body)
+        # By ids, not objects: an import makes hundreds of thousands of these.
+        return [SearchToken(entry_id=self.pk, owner_id=self.owner_id, token=t) for t in sorted(tokens)]
+
     def reindex(self):
         """Replace this entry's search tokens with ones made from its current text."""
         SearchToken.objects.filter(entry=self).delete()
-        tokens = search.index_tokens(self.owner_id, self.title, self.body)
-        SearchToken.objects.bulk_create(
-            [SearchToken(entry=self, owner_id=self.owner_id, token=t) for t in sorted(tokens)],
-            batch_size=500,
-        )
+        SearchToken.objects.bulk_create(self.new_search_tokens(), batch_size=500)
 
     @property
     def in_trash(self):

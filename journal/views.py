@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from journal import crypto
+from journal import crypto, imports
 from journal import export as archive
 from journal.forms import BODY_LIMIT, DraftForm, EntryForm, FilterForm, ImportForm, clean_link
 from journal.models import TRASH_DAYS, Draft, Entry, Mood
@@ -521,7 +521,12 @@ def export(request):
 @require_http_methods(["GET", "POST"])
 def import_entries(request):
     """The signed-in user: add the entries of an export zip that they do not have yet."""
-    request.upload_handlers = [archive.MemoryUpload(request)]
+    size = int(request.META.get("CONTENT_LENGTH") or 0) if request.method == "POST" else 0
+    if size > imports.MAX_REQUEST:
+        # Refused before anything reads the body, the CSRF check included: it would not fit in memory.
+        errors = imports.too_big(size).messages
+        return render(request, "journal/import.html", {"form": ImportForm(), "errors": errors}, status=400)
+    request.upload_handlers = [imports.MemoryUpload(request)]
     return _import(request)
 
 
@@ -529,19 +534,14 @@ def import_entries(request):
 def _import(request):
     if request.method == "GET":
         return render(request, "journal/import.html", {"form": ImportForm()})
-    size = int(request.META.get("CONTENT_LENGTH") or 0)
-    if size > archive.MAX_REQUEST:
-        # Refused before reading the body: an upload this big would not fit in memory.
-        errors = archive.too_big(size).messages
-        return render(request, "journal/import.html", {"form": ImportForm(), "errors": errors}, status=400)
     form = ImportForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            items = archive.read_archive(form.cleaned_data["archive"])
+            checked = imports.read_archive(form.cleaned_data["archive"])
         except ValidationError as exc:
             form.add_error("archive", exc)
         else:
-            report = archive.import_entries(request.user, items)
+            report = imports.import_entries(request.user, checked)
             return render(request, "journal/import.html", {"form": ImportForm(), "report": report})
     context = {"form": form, "errors": form.errors.get("archive", [])}
     return render(request, "journal/import.html", context, status=400)

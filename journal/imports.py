@@ -1,0 +1,494 @@
+# Reading an export back (journal/export.py writes it): checked whole first, then added in batches.
+"""Import of a journal export, bounded so that no file can lock its importer out or take a
+worker down.
+
+The upload stays in memory (it is journal text in the clear). `entries.json` is streamed out of
+the zip a piece at a time and parsed one entry at a time, so neither the zip nor the document is
+ever held whole. It is read twice: once to check every entry (a file with any problem adds
+nothing, and every problem is named), then again to add the entries, 500 at a time, with their
+HTML, excerpt and search index made in bulk, in one transaction.
+
+The limits keep one import inside one request on a modest server: at most MAX_UPLOAD of zip,
+MAX_JSON of entries.json compressed at most MAX_RATIO times, MAX_ENTRIES entries and MAX_TEXT
+characters of title and body in all (rendering the Markdown is most of the work).
+"""
+
+import codecs
+import json
+import re
+import uuid
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.uploadhandler import MemoryFileUploadHandler
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.debug import sensitive_variables
+
+from journal.export import FORMAT, FORMAT_VERSION
+from journal.forms import BODY_LIMIT, TITLE_LIMIT
+from journal.models import Entry, Mood, SearchToken
+from recovery.content import library
+from recovery.models import Step
+
+MAX_UPLOAD = 50 * 1024 * 1024
+MAX_REQUEST = MAX_UPLOAD + 64 * 1024  # the file plus the form around it
+MAX_JSON = 64 * 1024 * 1024
+MAX_RATIO = 50  # a real entries.json compresses 3 to 10 times; a zip bomb a thousand
+# Rendering each entry's Markdown (and cleaning it) is most of an import's time: about 5 ms of CPU
+# an entry and 2.6 µs a character on the busy 2-core machine measured (bench/importer.py), so these
+# keep the worst file near 20 s, inside a 30 s request. More needs an import done in the background.
+MAX_ENTRIES = 3_000
+MAX_TEXT = 3_000_000  # characters of title and body in one import
+MAX_RECORD = 1024 * 1024  # one entry's JSON: a 100,000-character body is at most ~600 KB escaped
+MAX_HEADER_VALUE = 64 * 1024
+MAX_PROBLEMS_SHOWN = 10
+BATCH = 500
+CHUNK = 256 * 1024
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_VERSION = 2**31 - 1  # PostgreSQL's integer
+# A fixed namespace for the codes of imported entries (see _code_for).
+IMPORT_NAMESPACE = uuid.UUID("6f1c1e0e-4b7a-4c55-9d4e-0c3a8f6a1d21")
+UNSAYABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+class MemoryUpload(MemoryFileUploadHandler):
+    """Keep an uploaded export in memory. It is journal text in the clear, and Django would
+    write any upload over 2.5 MB to a temporary file on disk."""
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        self.activated = content_length is not None and content_length <= MAX_REQUEST
+
+
+def too_big(size):
+    return ValidationError(
+        f"This file is {size / 1024 / 1024:.0f} MB; an export is at most {MAX_UPLOAD // 1024 // 1024} MB.",
+        code="too_big",
+    )
+
+
+def _not_export(reason):
+    return ValidationError(
+        f"This file is not a journal export from this site: {reason}. "
+        "Choose the .zip you downloaded from “Export”.",
+        code="not_export",
+    )
+
+
+def _too_large(what):
+    return ValidationError(
+        f"This import is too large to add in one go: {what}. Nothing was imported.", code="too_large"
+    )
+
+
+NOT_ZIP = ValidationError(
+    "This file is not a zip file, or it is damaged. Choose the .zip you downloaded from “Export”.",
+    code="not_zip",
+)
+TOO_DEEP = _not_export("entries.json nests lists or sets of fields far deeper than an export does")
+
+
+# entries.json, a piece at a time
+
+
+class _Document:
+    """entries.json read from the zip a chunk at a time and parsed one value at a time, with
+    the bytes actually read counted (a zip's header can lie about the size)."""
+
+    def __init__(self, stream, size):
+        self.stream, self.size = stream, size  # the size its header claims
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.json = json.JSONDecoder()
+        self.text, self.pos, self.done, self.read, self.consumed = "", 0, False, 0, 0
+
+    def _more(self):
+        if self.done:
+            return False
+        chunk = self.stream.read(CHUNK)
+        self.read += len(chunk)
+        if self.read > MAX_JSON:
+            raise _too_large(f"its entries.json is over {MAX_JSON // 1024 // 1024} MB")
+        if self.read > self.size:
+            raise NOT_ZIP
+        try:
+            piece = self.decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as exc:
+            raise ValidationError(
+                "entries.json is not valid UTF-8 text (the first bad byte is at position "
+                f"{self.read - len(chunk) + max(exc.start, 0)}). Nothing was imported.",
+                code="not_utf8",
+            ) from None
+        self.consumed += self.pos
+        self.text = self.text[self.pos :] + piece
+        self.pos = 0
+        self.done = not chunk
+        return True
+
+    def _peek(self):
+        while True:
+            while self.pos < len(self.text) and self.text[self.pos] in " \t\r\n":
+                self.pos += 1
+            if self.pos < len(self.text) or not self._more():
+                return self.text[self.pos : self.pos + 1]
+
+    def expect(self, *chars):
+        found = self._peek()
+        if found not in chars:
+            where = f"at character {self.consumed + self.pos:,}"
+            raise _not_export(f"entries.json is not valid JSON ({where})")
+        self.pos += 1
+        return found
+
+    def value(self, most):
+        """The next JSON value, reading more of the file until it is whole (at most `most` chars)."""
+        self._peek()
+        while True:
+            try:
+                value, end = self.json.raw_decode(self.text, self.pos)
+            except json.JSONDecodeError as exc:
+                # Either the value goes on in the next chunk, or the JSON is broken here.
+                if len(self.text) - self.pos <= most and self._more():
+                    continue
+                raise _not_export(
+                    f"entries.json is not valid JSON near character {self.consumed + exc.pos:,}, "
+                    "or holds a value far longer than an export's"
+                ) from None
+            except RecursionError:
+                raise TOO_DEEP from None
+            except ValueError:  # a number of thousands of digits
+                raise _not_export("entries.json holds a number far too long to be an export's") from None
+            # A number or a word at the end of what was read may go on in the next chunk.
+            if end == len(self.text) and not self.done and self._more():
+                continue
+            self.pos = end
+            return value
+
+    def read_top(self, on_entry):
+        """Walk the top-level object, calling on_entry(record) for each entry; the other fields."""
+        header = {}
+        self.expect("{")
+        if self._peek() == "}":
+            self.pos += 1
+        else:
+            while True:
+                key = self.value(MAX_HEADER_VALUE)
+                if not isinstance(key, str):
+                    raise _not_export("entries.json is not valid JSON")
+                self.expect(":")
+                if key == "entries":
+                    if "entries" in header:
+                        raise _not_export("entries.json has two lists of entries")
+                    header["entries"] = self._entries(header, on_entry)
+                else:
+                    header[key] = self.value(MAX_HEADER_VALUE)
+                    _check_header(header, key)
+                if self.expect(",", "}") == "}":
+                    break
+        if self._peek():
+            raise _not_export("entries.json goes on after its end")
+        return header
+
+    def _entries(self, header, on_entry):
+        if self._peek() != "[":
+            raise _not_export("entries.json has no list of entries")
+        self.pos += 1
+        count = 0
+        if self._peek() == "]":
+            self.pos += 1
+            return count
+        while True:
+            count += 1
+            if count > MAX_ENTRIES:
+                raise _too_large(f"it holds more than {MAX_ENTRIES:,} entries, the most one import can add")
+            on_entry(count, self.value(MAX_RECORD))
+            if self.expect(",", "]") == "]":
+                return count
+
+
+def _check_header(header, key):
+    if key == "format" and header[key] != FORMAT:
+        raise _not_export(f'entries.json does not say "format": "{FORMAT}"')
+    if key == "version" and (header[key] != FORMAT_VERSION or isinstance(header[key], bool)):
+        shown = header[key] if isinstance(header[key], int | str) else "unknown"
+        raise ValidationError(
+            f"This export has format version {_quoted(shown)}; this site reads version {FORMAT_VERSION}.",
+            code="version",
+        )
+
+
+def _open(upload):
+    """The entries.json stream of an uploaded zip, once its header is found believable."""
+    if upload.size > MAX_UPLOAD:
+        raise too_big(upload.size)
+    upload.seek(0)
+    archive = zipfile.ZipFile(upload)
+    try:
+        info = archive.getinfo("entries.json")
+    except KeyError:
+        raise _not_export("it has no entries.json inside") from None
+    if info.file_size > MAX_JSON:
+        raise _too_large(
+            f"its entries.json is {info.file_size / 1024 / 1024:,.0f} MB, over {MAX_JSON // 1024 // 1024} MB"
+        )
+    if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        raise _not_export(
+            f"its entries.json is compressed far more than an export ever is "
+            f"({info.file_size / 1024 / 1024:,.0f} MB from {info.compress_size / 1024:,.0f} KB)"
+        )
+    return archive.open(info), info.file_size
+
+
+def _walk(upload, on_entry):
+    try:
+        stream, size = _open(upload)
+        with stream:
+            document = _Document(stream, size)
+            header = document.read_top(on_entry)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error):
+        raise NOT_ZIP from None
+    except (RuntimeError, NotImplementedError) as exc:
+        if isinstance(exc, RecursionError):
+            raise TOO_DEEP from None
+        raise ValidationError(
+            "This zip is encrypted or uses a compression we cannot read.", code="not_zip"
+        ) from None
+    if "format" not in header:
+        raise _not_export(f'entries.json does not say "format": "{FORMAT}"')
+    if "version" not in header:
+        _check_header({"version": None}, "version")
+    if "entries" not in header:
+        raise _not_export("entries.json has no list of entries")
+    return header
+
+
+# One entry
+
+
+def _quoted(value, most=40):
+    """A value from the file, safe to show: short, no NUL, no lone surrogate."""
+    if not isinstance(value, str):
+        if isinstance(value, bool) or value is None or isinstance(value, int | float):
+            return repr(value) if not isinstance(value, int) or abs(value) < 10**12 else "a huge number"
+        return "a list" if isinstance(value, list) else "a set of fields"
+    text = value[:most].encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    return f"“{text}{'…' if len(value) > most else ''}”"
+
+
+def _text(record, name, most):
+    value = record.get(name) or ""
+    if not isinstance(value, str):
+        raise ValueError(f"its {name} is not text")
+    if len(value) > most:
+        raise ValueError(f"its {name} is {len(value):,} characters long; the limit is {most:,}")
+    if found := UNSAYABLE.search(value):
+        what = "a NUL character" if found.group() == "\x00" else "a broken character (a lone surrogate)"
+        raise ValueError(f"its {name} contains {what}, which cannot be saved")
+    return value
+
+
+def _moment(record, name, required, latest):
+    label = name.replace("_", " ")  # "created at", as the messages say it
+    value = record.get(name)
+    if value is None and not required:
+        return None
+    try:
+        moment = parse_datetime(value) if isinstance(value, str) and len(value) < 40 else None
+    except ValueError:  # a month 13, an offset of 99 hours
+        moment = None
+    if moment is None:
+        raise ValueError(f"its {label} date {_quoted(value)} is not a date and time")
+    try:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, timezone.get_current_timezone())
+        in_range = EARLIEST <= moment <= latest
+    except (OverflowError, ValueError):
+        in_range = False
+    if not in_range:
+        raise ValueError(f"its {label} date {_quoted(value)} is not between 1 January 1970 and tomorrow")
+    return moment
+
+
+def _link(record, steps):
+    step, prompt = record.get("step") or None, record.get("prompt") or ""
+    for value in (step, prompt):
+        if value is not None and (not isinstance(value, str) or len(value) > 100 or UNSAYABLE.search(value)):
+            raise ValueError("its step or prompt is not a short name")
+    if prompt and not step:
+        raise ValueError(f"its prompt {_quoted(prompt)} has no step; a prompt belongs to a step")
+    row = steps.get(step) if step else None
+    if row is None:
+        return step, None, ""  # a step that no longer exists: kept without it (reported)
+    doc = library().steps.get(row.slug)
+    # A retired step is no longer in the content, and its prompts cannot be checked: kept as exported.
+    if prompt and doc is not None and doc.prompt(prompt) is None:
+        raise ValueError(f"its prompt {_quoted(prompt)} is not one of the prompts of the step “{row.title}”")
+    return step, row, prompt
+
+
+@sensitive_variables()
+def _checked(record, steps, latest):
+    if not isinstance(record, dict):
+        raise ValueError("it is not a set of fields")
+    code = record.get("code")
+    try:
+        code = uuid.UUID(code) if isinstance(code, str) and len(code) < 50 else None
+    except ValueError:
+        code = None
+    if code is None:
+        raise ValueError(f"its code {_quoted(record.get('code'))} is not a UUID")
+    mood = record.get("mood")
+    if mood is not None and (type(mood) is not int or mood not in Mood.values):
+        raise ValueError(f"its mood {_quoted(mood)} is not a whole number from 1 to 5")
+    kind = record.get("kind") or Entry.Kind.ENTRY
+    if not isinstance(kind, str) or kind not in Entry.Kind.values:
+        raise ValueError(f"its kind {_quoted(kind)} is not one of {', '.join(Entry.Kind.values)}")
+    slug, step, prompt = _link(record, steps)
+    version = record.get("version")
+    version = 1 if version is None else version
+    if type(version) is not int or not 1 <= version <= MAX_VERSION:
+        raise ValueError(f"its version {_quoted(version)} is not a whole number from 1 to {MAX_VERSION:,}")
+    return {
+        "code": code,
+        "kind": kind,
+        "title": _text(record, "title", TITLE_LIMIT),
+        "body": _text(record, "body", BODY_LIMIT),
+        "mood": mood,
+        "slug": slug,
+        "step": step,
+        "prompt": prompt,
+        "created_at": _moment(record, "created_at", True, latest),
+        "deleted_at": _moment(record, "deleted_at", False, latest),
+        "version": version,
+    }
+
+
+def _label(number, record):
+    title = record.get("title") if isinstance(record, dict) else None
+    if isinstance(title, str) and title.strip():
+        return f"Entry {number} ({_quoted(title.strip())})"
+    return f"Entry {number}"
+
+
+# The whole file
+
+
+@dataclass
+class Checked:
+    """An upload whose every entry was found fine, to be read again by import_entries."""
+
+    upload: object
+    steps: dict
+    latest: datetime
+    count: int
+
+
+@sensitive_variables()
+def read_archive(upload):
+    """The upload, once every entry in it is found fine; a ValidationError says what is wrong."""
+    steps = {s.slug: s for s in Step.objects.all()}
+    latest = timezone.now() + timedelta(days=1)
+    problems, text = [], 0
+
+    def check(number, record):
+        nonlocal text
+        try:
+            item = _checked(record, steps, latest)
+        except ValueError as exc:
+            problems.append(f"{_label(number, record)}: {exc}.")
+            return
+        text += len(item["title"]) + len(item["body"])
+        if text > MAX_TEXT:
+            raise _too_large(f"its entries hold more than {MAX_TEXT:,} characters of text")
+
+    header = _walk(upload, check)
+    if problems:
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        if len(problems) > len(shown):
+            shown.append(f"… and {len(problems) - len(shown)} more.")
+        raise ValidationError(
+            ["Nothing was imported, because some entries in the file cannot be read:", *shown],
+            code="bad_entries",
+        )
+    return Checked(upload=upload, steps=steps, latest=latest, count=header["entries"])
+
+
+# Adding the entries
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    shown: list = field(default_factory=list)  # the first SHOWN new Entry rows, for the page
+    skipped: int = 0  # already in the journal
+    unlinked: int = 0  # their step no longer exists; imported without it
+
+    SHOWN = 50
+
+
+def _code_for(user, code):
+    """The code an imported entry gets, made from the importer and the code in the file: the
+    same file imported again finds its entries, and a code in use in someone else's journal is
+    treated exactly like one never seen (the file's code is never reused, so nothing tells)."""
+    return uuid.uuid5(IMPORT_NAMESPACE, f"{user.pk}:{code}")
+
+
+@sensitive_variables()
+def import_entries(user, checked):
+    """Add the entries of a checked upload that the user does not have yet, in one transaction."""
+    report, seen, batch = ImportReport(), set(), []
+
+    def flush():
+        codes = {item["code"] for item in batch} | {_code_for(user, item["code"]) for item in batch}
+        there = set(Entry.objects.all_for(user).filter(code__in=codes).values_list("code", flat=True))
+        rows = []
+        for item in batch:
+            code = _code_for(user, item["code"])
+            if item["code"] in there or code in there or code in seen:
+                report.skipped += 1
+                continue
+            seen.add(code)
+            report.unlinked += bool(item["slug"] and item["step"] is None)
+            entry = Entry(
+                owner=user,
+                code=code,
+                kind=item["kind"],
+                step=item["step"],
+                prompt=item["prompt"],
+                title=item["title"],
+                body=item["body"],
+                mood=item["mood"],
+                created_at=item["created_at"],
+                deleted_at=item["deleted_at"],
+                version=item["version"],
+            )
+            entry.derive()
+            rows.append(entry)
+        Entry.objects.bulk_create(rows)
+        if rows and rows[0].pk is None:  # a database that does not return ids from a bulk insert
+            ids = dict(Entry.objects.filter(code__in=[e.code for e in rows]).values_list("code", "pk"))
+            for entry in rows:
+                entry.pk = ids[entry.code]
+        SearchToken.objects.bulk_create(
+            [t for entry in rows for t in entry.new_search_tokens()], batch_size=2000
+        )
+        report.added += len(rows)
+        report.shown += rows[: report.SHOWN - len(report.shown)]
+        batch.clear()
+
+    def add(number, record):
+        batch.append(_checked(record, checked.steps, checked.latest))
+        if len(batch) >= BATCH:
+            flush()
+
+    with transaction.atomic():
+        # One import at a time per account (PostgreSQL), so a file sent from two tabs is added once.
+        list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+        _walk(checked.upload, add)
+        if batch:
+            flush()
+    return report
