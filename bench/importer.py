@@ -143,7 +143,13 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"import-{args.n}.zip"
     build(args.n, path)
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="recovery.settings", DEBUG="false", HTTPS="false")
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="recovery.settings",
+        DEBUG="false",
+        HTTPS="false",
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+    )
     env.update(ALLOWED_HOSTS="testserver", LOG_LEVEL="WARNING", SECRET_KEY=uuid.uuid4().hex * 2)
     from cryptography.fernet import Fernet
 

@@ -10,6 +10,7 @@ from recovery.models import Step
 from recovery.progress import step_id
 
 BODY_LIMIT = 100_000
+VERSION_MAX = 2_147_483_647  # the largest the database's integer column holds
 TITLE_LIMIT = 200
 KEPT_ON_PAGE = "Shorten it; what you typed is still on this page."
 NUL_MESSAGE = (
@@ -119,7 +120,7 @@ class EntryForm(forms.Form):
     mood = mood_field("How are you feeling? (optional)")
     step = forms.CharField(required=False, label="Step (optional)")
     prompt = forms.CharField(required=False)
-    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    version = forms.IntegerField(required=False, min_value=1, max_value=VERSION_MAX, widget=forms.HiddenInput)
     draft = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, entry=None, **kwargs):
@@ -152,7 +153,7 @@ class DraftForm(forms.Form):
 
     draft = forms.UUIDField()
     entry = forms.UUIDField(required=False)
-    version = forms.IntegerField(required=False, min_value=1)
+    version = forms.IntegerField(required=False, min_value=1, max_value=VERSION_MAX)
     title = DraftText(validators=[limit(BODY_LIMIT, "The title", KEPT_ON_PAGE)])
     body = DraftText(validators=[limit(BODY_LIMIT, "Your entry", KEPT_ON_PAGE)])
     mood = forms.CharField(required=False)

@@ -237,7 +237,9 @@ class Draft(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="journal_drafts"
     )
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Unique per owner, not across everyone: another person's code is, to this person, simply one
+    # that does not exist (a global constraint would tell them it is taken).
+    code = models.UUIDField(default=uuid.uuid4, editable=False)
     entry = models.ForeignKey(Entry, null=True, blank=True, on_delete=models.CASCADE, related_name="drafts")
     step = models.ForeignKey(
         "recovery.Step", null=True, blank=True, on_delete=models.SET_NULL, related_name="drafts"
@@ -263,6 +265,7 @@ class Draft(models.Model):
                 condition=models.Q(mood__isnull=True) | models.Q(mood__gte=1, mood__lte=5),
                 name="draft_mood_1_to_5",
             ),
+            models.UniqueConstraint(fields=["owner", "code"], name="one_draft_code_per_owner"),
         ]
 
     def __str__(self):

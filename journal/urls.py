@@ -1,6 +1,6 @@
 from django.urls import path
 
-from journal import views
+from journal import drafts, views
 
 app_name = "journal"
 
@@ -8,8 +8,8 @@ urlpatterns = [
     path("", views.entry_list, name="list"),
     path("new/", views.new, name="new"),
     path("preview/", views.preview, name="preview"),
-    path("drafts/save/", views.autosave, name="autosave"),
-    path("drafts/<uuid:code>/discard/", views.discard_draft, name="discard_draft"),
+    path("drafts/save/", drafts.autosave, name="autosave"),
+    path("drafts/<uuid:code>/discard/", drafts.discard_draft, name="discard_draft"),
     path("trash/", views.trash, name="trash"),
     path("export/", views.export, name="export"),
     path("import/", views.import_entries, name="import"),

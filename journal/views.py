@@ -11,40 +11,27 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.db import transaction
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from journal import crypto, imports
 from journal import export as archive
-from journal.forms import BODY_LIMIT, DraftForm, EntryForm, FilterForm, ImportForm, clean_link
+from journal import imports
+from journal.drafts import TEXT_FIELDS, consume_draft, draft_initial, draft_or_404, keep_as_draft, private
+from journal.forms import BODY_LIMIT, EntryForm, FilterForm, ImportForm, clean_link
 from journal.models import TRASH_DAYS, Draft, Entry, Mood
 from recovery import markdown
 from recovery.content import library
 
 PER_PAGE = 20
-TEXT_FIELDS = ("title", "body")
 UNDO_KEY = "journal_undo"  # the code of the entry just moved to the trash, never its text
 # What a card of the list shows: never the body, and only the title and excerpt are decrypted.
 LIST_FIELDS = ("code", "kind", "step", "title", "excerpt", "mood", "created_at")
-
-
-def private(view):
-    """Mark every response of a journal view as private to this browser and never stored."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        response["Cache-Control"] = "private, no-store"
-        return response
-
-    return wrapper
 
 
 def entry_view(*methods, scope="for_user"):
@@ -63,14 +50,6 @@ def entry_view(*methods, scope="for_user"):
         return wrapper
 
     return decorator
-
-
-def _draft_or_404(request, code, **filters):
-    drafts = Draft.objects.for_user(request.user).pending().filter(**filters)
-    try:
-        return get_object_or_404(drafts.select_related("step", "entry"), code=uuid.UUID(str(code)))
-    except ValueError:
-        raise Http404("No such draft") from None
 
 
 # Reading
@@ -189,34 +168,6 @@ def _form_page(request, form, entry=None, *, preview=None, link_errors=(), statu
     return render(request, "journal/form.html", context, status=status)
 
 
-def _draft_initial(draft):
-    return {
-        "title": draft.title,
-        "body": draft.body,
-        "mood": draft.mood,
-        "step": draft.step.slug if draft.step_id else "",
-        "prompt": draft.prompt,
-        "draft": draft.code,
-    }
-
-
-def _consume_draft(request, code):
-    """The entry was saved from this draft: clear its text and keep the row as a marker, so an
-    autosave still on its way cannot bring the draft back."""
-    if not code:
-        return
-    now = timezone.now()
-    drafts = Draft.objects.for_user(request.user).filter(code=code)
-    if not drafts.update(used_at=now, title="", body=""):
-        try:
-            with transaction.atomic():
-                Draft.objects.create(owner=request.user, code=code, used_at=now)
-        except IntegrityError:
-            # An autosave of this draft created the row meanwhile (mark it, or it would be offered
-            # back after the save), or the code is not this user's (nothing of theirs to mark).
-            drafts.update(used_at=now, title="", body="")
-
-
 @sensitive_post_parameters(*TEXT_FIELDS)
 @sensitive_variables()
 @private
@@ -240,13 +191,13 @@ def new(request):
                 body=data["body"],
                 mood=data["mood"],
             )
-            _consume_draft(request, data["draft"])
+            consume_draft(request, data["draft"])
         messages.success(request, "Your entry is saved.")
         return redirect("journal:detail", entry.code)
 
     if "draft" in request.GET:
-        draft = _draft_or_404(request, request.GET["draft"], entry__isnull=True)
-        return _form_page(request, EntryForm(initial=_draft_initial(draft)))
+        draft = draft_or_404(request, request.GET["draft"], entry__isnull=True)
+        return _form_page(request, EntryForm(initial=draft_initial(draft)))
     initial = {
         "step": request.GET.get("step", ""),
         "prompt": request.GET.get("prompt", ""),
@@ -282,8 +233,8 @@ def edit(request, entry):
             "draft": uuid.uuid4(),
         }
         if "draft" in request.GET:
-            draft = _draft_or_404(request, request.GET["draft"], entry=entry)
-            initial.update(_draft_initial(draft), version=draft.base_version or entry.version)
+            draft = draft_or_404(request, request.GET["draft"], entry=entry)
+            initial.update(draft_initial(draft), version=draft.base_version or entry.version)
         return _form_page(request, EntryForm(initial=initial, entry=entry), entry)
 
     form = EntryForm(request.POST, entry=entry)
@@ -300,39 +251,16 @@ def edit(request, entry):
             .get(pk=entry.pk)
         )
         if current.in_trash or data["version"] != current.version:
-            draft = _keep_as_draft(request, current, data)
+            draft = keep_as_draft(request, current, data)
             context = {"entry": current, "mine": data, "draft": draft}
             return render(request, "journal/conflict.html", context, status=409)
         for name in ("title", "body", "mood", "step", "prompt"):
             setattr(current, name, data[name])
         current.version += 1
         current.save()
-        _consume_draft(request, data["draft"])
+        consume_draft(request, data["draft"])
     messages.success(request, "Your changes are saved.")
     return redirect("journal:detail", current.code)
-
-
-@sensitive_variables()
-def _keep_as_draft(request, entry, data):
-    """On a conflict the refused text is kept as a draft of the entry, so that closing the tab
-    now still loses nothing: the edit page offers it back."""
-    fields = {
-        "entry": entry,
-        "title": data["title"],
-        "body": data["body"],
-        "mood": data["mood"],
-        "step": data["step"],
-        "prompt": data["prompt"],
-        "base_version": data["version"],
-    }
-    drafts = Draft.objects.for_user(request.user).pending().select_for_update()
-    draft = drafts.filter(code=data["draft"]).first()
-    if draft is None:
-        return Draft.objects.create(owner=request.user, **fields)
-    for name, value in fields.items():
-        setattr(draft, name, value)
-    draft.save()
-    return draft
 
 
 @sensitive_post_parameters(*TEXT_FIELDS)
@@ -343,107 +271,6 @@ def _keep_as_draft(request, entry, data):
 def preview(request):
     """The signed-in user (htmx): the editor's text rendered from Markdown; saves nothing."""
     return render(request, "journal/form.html#preview", {"preview": _preview(request.POST.get("body", ""))})
-
-
-def _status(status=200, **context):
-    # Rendered without the request: the line needs nothing from the context processors.
-    return HttpResponse(render_to_string("journal/form.html#autosave-status", context), status=status)
-
-
-@sensitive_post_parameters(*TEXT_FIELDS)
-@sensitive_variables()
-@private
-@login_required
-@require_POST
-def autosave(request):
-    """The signed-in user (htmx, while typing): keep the editor's text as an encrypted draft."""
-    form = DraftForm(request.POST)
-    if not form.is_valid():
-        errors = [error for errors in form.errors.values() for error in errors]
-        return _status(400, autosave_error=f"Draft not saved: {errors[0]}")
-    data = form.cleaned_data
-    saved_at = _update_draft(request.user, data)
-    if saved_at is not None:
-        return _status(saved_at=saved_at)
-    entry = None
-    if data["entry"]:
-        entry = get_object_or_404(Entry.objects.for_user(request.user), code=data["entry"])
-    try:
-        return _save_draft(request, data, entry)
-    except IntegrityError:
-        # Two autosaves of a new draft left together (a pause and a blur): both found no row
-        # and the other one's insert won. Its row is there now: update it, in a new transaction,
-        # exactly as if this autosave had arrived second. A code that is someone else's draft
-        # still finds no row of this user's, and is refused below without touching theirs.
-        pass
-    try:
-        return _save_draft(request, data, entry, retry=True)
-    except IntegrityError:
-        return _status(400, autosave_error="Draft not saved. Save the entry instead.")
-
-
-@sensitive_variables()
-def _update_draft(user, data):
-    """The usual autosave, in one UPDATE: the user's unsaved draft of that code, for that entry
-    (or for a new one), takes the new text. Returns when it was saved, or None when there is no
-    such draft, for `_save_draft` to work out what to do (create it, or say why not)."""
-    if data["entry"]:
-        of_entry = {"entry__in": Entry.objects.for_user(user).filter(code=data["entry"])}
-    else:
-        of_entry = {"entry__isnull": True}
-    drafts = Draft.objects.filter(owner=user, code=data["draft"], used_at__isnull=True, **of_entry)
-    now = timezone.now()
-    updated = drafts.update(
-        **{name: data[name] for name in ("title", "body", "mood", "step", "prompt")},
-        base_version=data["version"] if data["entry"] else None,
-        key_id=crypto.first_key_id(),
-        updated_at=now,
-    )
-    return now if updated else None
-
-
-@sensitive_variables()
-def _save_draft(request, data, entry, *, retry=False):
-    """One autosave, one transaction: lock this user's draft of that code, then update it, or
-    create it when there is none yet. Saves apply in the order they take the row lock, so the
-    last to arrive wins, as with sequential saves."""
-    drafts = Draft.objects.for_user(request.user).select_for_update()
-    with transaction.atomic():
-        # The stored text is replaced whole, so it is never read (nor decrypted) here.
-        draft = drafts.defer("title", "body").filter(code=data["draft"]).first()
-        if draft is not None and draft.used_at is not None:
-            # Saved as an entry already: this autosave left the browser before the save did.
-            return _status(saved_at=draft.used_at)
-        if draft is None:
-            if retry:
-                raise IntegrityError("the draft code is not this user's")
-            if not (data["title"] or data["body"].strip()):
-                return HttpResponse(status=204)
-            draft = Draft(owner=request.user, code=data["draft"], entry=entry)
-        elif draft.entry_id != (entry.pk if entry else None):
-            return _status(400, autosave_error="Draft not saved: it belongs to another page.")
-        for name in ("title", "body", "mood", "step", "prompt"):
-            setattr(draft, name, data[name])
-        draft.base_version = data["version"] if entry else None
-        draft.save()
-    return _status(saved_at=draft.updated_at)
-
-
-@private
-@login_required
-@require_POST
-def discard_draft(request, code):
-    """The signed-in user: throw away one of their unsaved drafts."""
-    draft = _draft_or_404(request, code)
-    entry = draft.entry
-    with transaction.atomic():
-        draft.delete()
-    messages.success(request, "The draft is discarded.")
-    if entry is None:
-        return redirect("journal:new")
-    if entry.in_trash:
-        return redirect("journal:trash")
-    return redirect("journal:detail", entry.code)
 
 
 # Trash

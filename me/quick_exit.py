@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from journal.views import TEXT_FIELDS, autosave
+from journal.drafts import TEXT_FIELDS, autosave
 from recovery.middleware import CLEAR_SITE_DATA
 
 logger = logging.getLogger(__name__)

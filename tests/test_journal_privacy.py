@@ -56,7 +56,7 @@ def test_stranger_cannot_reach_drafts_or_entries_through_the_editor(owned, stran
     autosave = {"draft": str(uuid.uuid4()), "entry": str(live.code), "body": "x"}
     assert stranger_client.post("/journal/drafts/save/", autosave).status_code == 404
     hijack = {"draft": str(draft.code), "body": "overwritten"}
-    assert stranger_client.post("/journal/drafts/save/", hijack).status_code == 400
+    assert stranger_client.post("/journal/drafts/save/", hijack).status_code == 200  # a draft of their own
     draft.refresh_from_db()
     assert draft.body == "draft words"
 
