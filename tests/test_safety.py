@@ -579,3 +579,18 @@ def test_static_files_carry_the_same_security_headers_as_pages(settings):
     assert response["Content-Security-Policy"] == page["Content-Security-Policy"]
     assert response["Permissions-Policy"] == page["Permissions-Policy"]
     assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_the_sign_in_alert_is_allauths_notification_and_stops_when_they_are_off(owner, settings):
+    Client(HTTP_USER_AGENT="Firefox on Linux").post(
+        "/accounts/login/", {"login": owner.email, "password": owner.raw_password}
+    )
+    Client(HTTP_USER_AGENT="Safari on iPhone").post(
+        "/accounts/login/", {"login": owner.email, "password": owner.raw_password}
+    )
+    assert mail.outbox[0].subject.startswith(settings.ACCOUNT_EMAIL_SUBJECT_PREFIX)
+    settings.ACCOUNT_EMAIL_NOTIFICATIONS = False
+    Client(HTTP_USER_AGENT="Chrome on Android").post(
+        "/accounts/login/", {"login": owner.email, "password": owner.raw_password}
+    )
+    assert len(mail.outbox) == 1
