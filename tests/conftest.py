@@ -31,14 +31,14 @@ def _fast_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_content_library():
-    """Each test reads content/ anew, so one test's edits never leak into another."""
+def _fresh_step_ids():
+    """Step ids a test made (a step file met for the first time) go with its rolled-back rows.
+    The content library itself is read once for the session; `content_dir` gives a test that
+    changes content a copy of its own, and reads content/ afresh after it."""
     from recovery.progress import forget_step_ids
 
-    content.reset()
     forget_step_ids()
     yield
-    content.reset()
     forget_step_ids()
 
 
@@ -98,4 +98,5 @@ def content_dir(tmp_path, settings):
     settings.CONTENT_DIR = target
     settings.CONTENT_RELOAD = True
     content.reset()
-    return target
+    yield target
+    content.reset()
