@@ -5,7 +5,8 @@ from django.views.decorators.debug import sensitive_variables
 
 from journal import search
 from journal.models import Mood
-from recovery.content import SLUG, library
+from recovery.content import library
+from recovery.frontmatter import SLUG
 from recovery.models import Step
 from recovery.progress import step_id
 
