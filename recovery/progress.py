@@ -109,7 +109,7 @@ class UserTracker:
 
     def _row(self, slug):
         row = self.rows.get(slug)
-        if row is None:
+        if row is None or row.pk is None:  # None: inserted by visit() without reading it back
             row, _ = StepProgress.objects.get_or_create(user=self.user, step_id=step_id(slug))
             self.rows[slug] = row
         return row

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from journal.models import Entry
-from recovery.models import ExerciseTick, StepProgress
+from recovery.models import ExerciseTick
 from tests.journal_helpers import export_json, make_entry, zip_bytes
 
 pytestmark = pytest.mark.django_db
@@ -79,11 +79,12 @@ def test_export_includes_check_ins_and_the_trash(owner, owner_client):
 
 
 def test_account_download_adds_progress(owner, owner_client, steps):
-    from journal.export import build_archive
 
-    StepProgress.objects.create(user=owner, step=steps["reflect"], status="completed")
+    owner_client.post("/steps/reflect/complete/")
     ExerciseTick.objects.create(user=owner, step=steps["reflect"], exercise="timeline")
-    archive = zipfile.ZipFile(io.BytesIO(build_archive(owner, include_progress=True)))
+    response = owner_client.get("/accounts/download/")
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
     progress = json.loads(archive.read("progress.json"))
     assert progress["steps"][0]["step"] == "reflect" and progress["steps"][0]["status"] == "completed"
     assert progress["exercises"][0]["exercise"] == "timeline"

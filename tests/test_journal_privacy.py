@@ -7,6 +7,7 @@ from django.test import Client
 from django.views.debug import ExceptionReporter
 
 from journal.models import Draft, Entry, SearchToken
+from recovery.models import ExerciseTick
 from tests.journal_helpers import entry_data, make_entry, raw_row
 
 pytestmark = pytest.mark.django_db
@@ -142,6 +143,7 @@ def test_entries_are_not_in_the_admin():
     assert Entry not in admin.site._registry
     assert Draft not in admin.site._registry
     assert SearchToken not in admin.site._registry
+    assert ExerciseTick not in admin.site._registry
 
 
 def test_journal_text_never_reaches_an_error_report(owner_client, monkeypatch, caplog):

@@ -269,3 +269,15 @@ def test_continue_goes_to_the_next_core_step_after_a_glance_at_an_optional_one(o
     owner_client.get(optional.get_absolute_url())  # a look at an optional module, last of all
     page = owner_client.get("/progress/").content.decode()
     assert f"Continue where you left off: {second.title}" in page
+
+
+def test_a_first_visit_then_complete_in_one_request_stores_one_row(owner, steps):
+    from recovery.content import library
+    from recovery.models import StepProgress
+    from recovery.progress import UserTracker
+
+    tracker = UserTracker(owner)
+    doc = library().steps["reflect"]
+    tracker.visit(doc)
+    tracker.complete(doc)
+    assert StepProgress.objects.get(user=owner, step__slug="reflect").status == "completed"

@@ -301,7 +301,8 @@ def test_edit_shows_on_next_request_and_only_that_file_renders_again(client, con
 def test_invalid_yaml_is_an_error_naming_the_file_and_line(content_dir):
     write_step(content_dir, "broken", "title: [unclosed\nslug: broken")
     messages = [str(m.msg) for m in check_content()]
-    assert any(m.startswith("content/steps/broken.md:2") or "broken.md:" in m for m in messages), messages
+    # YAML notices the unclosed bracket on the next line, where the mapping goes on.
+    assert any(m.startswith(f"{content_dir / 'steps' / 'broken.md'}:3:") for m in messages), messages
     assert any("not valid YAML" in m for m in messages)
 
 
@@ -371,9 +372,7 @@ def test_one_broken_file_never_takes_down_the_other_pages(client, content_dir, s
     assert client.get("/steps/reflect/").status_code == 404
     settings.DEBUG = True
     response = client.get("/steps/reflect/")
-    assert (
-        "content/steps/reflect.md" in response.content.decode() or "reflect.md" in response.content.decode()
-    )
+    assert f"{content_dir / 'steps' / 'reflect.md'}:2" in response.content.decode()
 
 
 def test_sync_creates_rows_for_every_step(steps):
