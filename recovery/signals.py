@@ -1,5 +1,6 @@
 import time
 
+from allauth.account.signals import user_signed_up
 from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
@@ -15,6 +16,13 @@ def merge_visitor_progress(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
         merge_session_into_user(request.session, user)
         request.session["_seen"] = int(time.time())  # the sign-in itself recorded "last used"
+
+
+@receiver(user_signed_up, dispatch_uid="recovery.first_visit")
+def remember_first_visit(sender, request, user, **kwargs):
+    """The home page greets a new account with "Welcome", once (it reads and drops this)."""
+    if request is not None and hasattr(request, "session"):
+        request.session["first_visit"] = True
 
 
 @receiver(user_logged_in, dispatch_uid="recovery.sign_in_alert")
