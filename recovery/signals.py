@@ -39,7 +39,8 @@ def alert_on_new_device(sender, request, user, **kwargs):
         "account/email/new_device.txt",
         {
             "user": user,
-            "agent": agent or "an unknown browser",
+            "site_name": settings.SITE_NAME,
+            "agent": agent,
             "sessions_url": request.build_absolute_uri("/accounts/sessions/"),
         },
     )
