@@ -1,6 +1,6 @@
 from django.urls import path
 
-from me import account, dashboard, views
+from me import account, dashboard, design, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,4 +11,5 @@ urlpatterns = [
     path("accounts/", account.account, name="account"),
     path("accounts/download/", account.download, name="account_download"),
     path("accounts/delete/", account.delete_account, name="account_delete"),
+    path("design/", design.design, name="design"),
 ]
