@@ -125,6 +125,8 @@ def test_page_fits_a_phone_and_meets_wcag(new_context, sign_in, person, screensh
         f"{path} scrolls sideways at 375 px: {found['scrollWidth']} px wide"
     )
     assert found["mainTop"] <= MAIN_WITHIN_PX, f"<main> starts at {found['mainTop']} px on {path}"
+    # What a phone shows first, without scrolling: the pictures README uses.
+    page.screenshot(path=screenshots / f"layout-{name}-{scheme}-375-first-screen.png")
     assert not found["radios"], f"radios apart from their labels on {path}: {found['radios']}"
     small = [t for t in found["chartText"] if t["size"] < SMALLEST_CHART_TEXT_PX]
     assert not small, f"chart text under {SMALLEST_CHART_TEXT_PX} px on {path}: {small}"
