@@ -151,6 +151,12 @@ def test_phone_menu_opens_without_javascript(new_context, sign_in, person):
     sign_in(context, person)
     page = context.new_page()
     page.goto("/")
+    # The safety controls come first by keyboard, after the skip link.
+    names = []
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        names.append(page.evaluate("document.activeElement.innerText.trim()"))
+    assert names[:3] == ["Skip to main content", "Exit this page", "Get help now"], names
     menu = page.get_by_role("navigation", name="Main")
     assert not menu.is_visible()
     page.locator(".site-menu > summary").click()
