@@ -17,22 +17,28 @@ from recovery.content import library
 
 Status = tracking.Status
 MOOD_DAYS = 90
+MOOD_PERIODS = (30, 90, 365)
+# The chart waits for a few days of moods: one dot on a long axis says nothing.
+CHART_MIN_DAYS = 3
 CALENDAR_DAYS = 30
 MOODS = dict(Mood.choices)
 
 
-def mood_chart(points, days=MOOD_DAYS, width=600, height=200, pad=30):
-    """Server-drawn SVG geometry for daily average moods: no chart library, no script."""
+def mood_chart(points, days=MOOD_DAYS, width=1000, height=100):
+    """Server-drawn SVG geometry for daily average moods: no chart library, no script.
+
+    The drawing stretches to any width (preserveAspectRatio="none"), so the words and dates
+    beside it are HTML at their real size rather than SVG text that shrinks on a phone; mood 5
+    is at the top (y 10), mood 1 at the bottom (y 90), today at the right."""
     today = timezone.localdate()
     start = today - timedelta(days=days - 1)
-    span_x = width - 2 * pad
-    span_y = height - 2 * pad
+    pad = 12
 
     def x(day):
-        return round(pad + (day - start).days * span_x / (days - 1), 1)
+        return round(pad + (day - start).days * (width - 2 * pad) / (days - 1), 1)
 
     def y(mood):
-        return round(height - pad - (mood - 1) * span_y / 4, 1)
+        return round(height * (0.9 - (mood - 1) * 0.2), 1)
 
     # Coordinates go to the template as text: numbers there are localised one by one, slowly.
     dots = [{"x": f"{x(day)}", "y": f"{y(avg)}"} for day, avg in points]
@@ -41,14 +47,16 @@ def mood_chart(points, days=MOOD_DAYS, width=600, height=200, pad=30):
         "height": f"{height}",
         "dots": dots,
         "line": " ".join(f"{d['x']},{d['y']}" for d in dots),
-        "levels": [{"y": f"{y(m)}", "label_y": f"{y(m) - 4}", "label": MOODS[m]} for m in range(1, 6)],
+        "levels": [{"y": f"{y(m)}", "label": MOODS[m]} for m in range(5, 0, -1)],
         "start_label": f"{start.day} {start:%b}",
         "end_label": f"{today.day} {today:%b}",
-        "left": f"{pad}",
-        "label_x": f"{pad + 4}",
-        "right": f"{width - pad}",
-        "bottom": f"{height - 8}",
     }
+
+
+def chart_days(request):
+    """The period the chart shows, from ?days=; anything else is the default."""
+    value = request.GET.get("days", "")
+    return int(value) if value in {str(d) for d in MOOD_PERIODS} else MOOD_DAYS
 
 
 @login_required
@@ -70,9 +78,14 @@ def dashboard_context(request):
         if prompt:
             answered.setdefault(slug, set()).add(prompt)
     today = timezone.localdate()
-    first_day = today - timedelta(days=MOOD_DAYS - 1)
+    period = chart_days(request)
+    first_day = today - timedelta(days=max(period, CALENDAR_DAYS) - 1)
     days = entries.days_since(datetime.combine(first_day, time.min, tzinfo=timezone.get_current_timezone()))
-    points = sorted((day, round(mood, 1)) for day, mood in days.items() if mood is not None)
+    points = sorted(
+        (day, round(mood, 1))
+        for day, mood in days.items()
+        if mood is not None and day >= today - timedelta(days=period - 1)
+    )
     # Labels are made here rather than with the date filter: 90 of them made the page slow.
     calendar = []
     for i in range(CALENDAR_DAYS - 1, -1, -1):
@@ -96,7 +109,10 @@ def dashboard_context(request):
         "core_total": core_total,
         "core_percent": round(100 * core_done / core_total) if core_total else 0,
         "next_step": tracking.current_step(lib, tracker),
-        "chart": mood_chart(points),
+        "chart": mood_chart(points, period) if len(points) >= CHART_MIN_DAYS else None,
+        "period": period,
+        "periods": MOOD_PERIODS,
+        "chart_min_days": CHART_MIN_DAYS,
         "points": [{"label": f"{day.day} {day:%B %Y}", "mood": f"{mood}"} for day, mood in points],
         "moods": MOODS,
         "calendar": calendar,

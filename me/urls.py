@@ -1,6 +1,6 @@
 from django.urls import path
 
-from me import account, dashboard, quick_exit, views
+from me import account, dashboard, design, quick_exit, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,4 +12,5 @@ urlpatterns = [
     path("accounts/", account.account, name="account"),
     path("accounts/download/", account.download, name="account_download"),
     path("accounts/delete/", account.delete_account, name="account_delete"),
+    path("design/", design.design, name="design"),
 ]

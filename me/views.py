@@ -27,7 +27,13 @@ def home(request):
     lib = library()
     context = {"core": lib.core, "first": lib.core[0] if lib.core else None}
     if request.user.is_authenticated:
-        context["tracker"] = progress.tracker_for(request)
+        tracker = context["tracker"] = progress.tracker_for(request)
+        statuses = tracker.statuses()
+        context["next_step"] = step = progress.current_step(lib, tracker)
+        context["next_started"] = step is not None and step.slug in statuses
+        context["core_done"] = sum(1 for doc in lib.core if statuses.get(doc.slug) in progress.DONE)
+        # Set at sign-up (recovery.signals): the first visit says "Welcome", not "Welcome back".
+        context["first_visit"] = request.session.pop("first_visit", False)
     return render(request, "recovery/home.html", context)
 
 

@@ -1,7 +1,9 @@
 import time
 
 from allauth.account.adapter import get_adapter
+from allauth.account.signals import user_signed_up
 from allauth.usersessions.models import UserSession
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
@@ -23,6 +25,13 @@ def clear_browser_on_sign_out(sender, request, user, **kwargs):
         request.signed_out = True
 
 
+@receiver(user_signed_up, dispatch_uid="recovery.first_visit")
+def remember_first_visit(sender, request, user, **kwargs):
+    """The home page greets a new account with "Welcome", once (it reads and drops this)."""
+    if request is not None and hasattr(request, "session"):
+        request.session["first_visit"] = True
+
+
 @receiver(user_logged_in, dispatch_uid="recovery.sign_in_alert")
 def alert_on_new_device(sender, request, user, **kwargs):
     """Email the user when a device they have not used before signs in to their account."""
@@ -39,7 +48,9 @@ def alert_on_new_device(sender, request, user, **kwargs):
         "account/email/new_device",
         user,
         {
-            "agent": agent or "an unknown browser",
+            "user": user,
+            "site_name": settings.SITE_NAME,
+            "agent": agent,
             "sessions_url": request.build_absolute_uri("/accounts/sessions/"),
         },
     )

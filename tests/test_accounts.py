@@ -22,8 +22,15 @@ def test_signup_verify_login_logout(client):
     )
     # The page that says to look for the email, not a signed-in page.
     assert response.redirect_chain[-1][0] == "/accounts/confirm-email/"
+    assert "Check your email" in response.content.decode()
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["new@example.com"]
+    # The email greets the person and names the site, not the host it was sent from.
+    assert mail.outbox[0].subject == "[Mending] Please confirm your email address"
+    body = mail.outbox[0].body
+    assert body.startswith("Hello,\n") and "Thank you for signing up to Mending." in body
+    assert "Hello from" not in body and "testserver!" not in body
+    assert body.rstrip().endswith("Mending")
 
     # Not signed in until the address is verified.
     assert client.get("/progress/").status_code == 302
@@ -35,17 +42,19 @@ def test_signup_verify_login_logout(client):
     response = client.post(confirm, follow=True)
     assert response.status_code == 200
     assert "You have confirmed new@example.com" in response.content.decode()
+    # The first visit after signing up is a welcome, not a welcome back.
+    assert '<h1 id="welcome">Welcome</h1>' in response.content.decode()
     assert client.get("/progress/").status_code == 200
 
     response = client.post("/accounts/logout/", follow=True)
-    assert "Log in" in response.content.decode()
+    assert "Sign in" in response.content.decode()
     assert client.get("/progress/").status_code == 302
 
     response = client.post(
         "/accounts/login/", {"login": "new@example.com", "password": PASSWORD}, follow=True
     )
     assert response.redirect_chain[-1][0] == "/"
-    assert "Welcome back" in response.content.decode()
+    assert '<h1 id="welcome">Welcome back</h1>' in response.content.decode()
 
 
 def test_login_with_wrong_password_says_so(client, owner):

@@ -63,7 +63,7 @@ def log_in(browser, server, email, password):
 
 def signed_in(browser, server):
     response = browser.get(f"{server.url}/progress/", allow_redirects=False)
-    return response.status_code == 200 and b"Log out" in response.content
+    return response.status_code == 200 and b"Sign out" in response.content
 
 
 def form_token(browser, server, path):

@@ -143,12 +143,34 @@ def test_mood_chart_and_table_show_the_same_days(owner_client, owner, steps):
     Entry.objects.create(owner=owner, body="a", mood=2, created_at=now - timedelta(days=3))
     Entry.objects.create(owner=owner, body="b", mood=4, created_at=now - timedelta(days=3))
     Entry.objects.create(owner=owner, body="c", mood=5, created_at=now - timedelta(days=1))
+    Entry.objects.create(owner=owner, body="d", mood=4, created_at=now)
     Entry.objects.create(owner=owner, body="old", mood=1, created_at=now - timedelta(days=120))
     body = owner_client.get("/progress/").content.decode()
-    assert body.count('<circle class="dot"') == 2
+    assert body.count('<line class="dot"') == 3
     assert "<td>3.0</td>" in body and "<td>5.0</td>" in body
     assert "<td>1.0</td>" not in body
-    assert 'role="img"' in body and "<script" not in body.split("<main", 1)[1]
+    assert "<figcaption>" in body and "<script" not in body.split("<main", 1)[1]
+    # The axis is in words, in HTML, so it reads at full size on a phone.
+    assert '<ul class="mood-chart__y" aria-hidden="true"><li>Very good</li>' in body
+
+
+def test_mood_chart_waits_kindly_for_a_few_days(owner_client, owner, steps):
+    Entry.objects.create(owner=owner, body="a", mood=3, created_at=timezone.now())
+    body = owner_client.get("/progress/").content.decode()
+    assert '<line class="dot"' not in body
+    assert "Your chart appears after 3 days with a mood: you have 1 so far." in body
+    assert "<td>3.0</td>" in body  # the table shows what there is
+
+
+@pytest.mark.parametrize(
+    ("query", "days"), [("?days=30", 30), ("?days=365", 365), ("?days=7", 90), ("?days=x", 90), ("", 90)]
+)
+def test_mood_chart_period_is_30_90_or_365_days(owner_client, owner, steps, query, days):
+    Entry.objects.create(owner=owner, body="old", mood=2, created_at=timezone.now() - timedelta(days=200))
+    body = owner_client.get(f"/progress/{query}").content.decode()
+    assert f"Your mood, last {days} days" in body
+    assert f'href="?days={days}#mood-heading" aria-current="true"' in body
+    assert ("<td>2.0</td>" in body) == (days == 365)
 
 
 def test_calendar_strip_marks_days_with_entries_without_a_streak(owner_client, owner, steps):

@@ -69,7 +69,7 @@ def test_home_page_is_accessible_shell(client):
     assert "<header" in body and "<footer" in body and 'aria-label="Main"' in body
     assert 'hx-headers=\'{"X-CSRFToken": "' in body
     assert "/static/django_htmx/htmx-2.min.js" in body
-    for label in ("Steps", "Journal", "Progress", "Log in", "Get help now", "Exit this page"):
+    for label in ("Steps", "Journal", "Progress", "Sign in", "Get help now", "Exit this page"):
         assert label in body
 
 

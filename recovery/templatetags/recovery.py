@@ -3,6 +3,7 @@ import functools
 from django import template
 from django.urls import reverse
 
+from recovery import devices
 from recovery.models import StepProgress
 
 register = template.Library()
@@ -34,3 +35,25 @@ def link(name, *args):
     """{% url %}, remembered: our URLs never change while the process runs, and reversing
     them was a quarter of a step page's time."""
     return _reverse(name, args)
+
+
+@register.filter
+def device(agent):
+    """A browser's user-agent string in plain words: "Firefox on Android"."""
+    return devices.describe(agent or "")
+
+
+@register.filter
+def widget(field):
+    """A form field's input, described by its help and its error and marked invalid when it
+    is; placeholders are dropped, as every field has a visible label."""
+    described = []
+    attrs = {"placeholder": False}
+    if field.help_text:
+        described.append(f"{field.auto_id}-help")
+    if field.errors:
+        described.append(f"{field.auto_id}-error")
+        attrs["aria-invalid"] = "true"
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    return field.as_widget(attrs=attrs)

@@ -13,12 +13,13 @@
     }
   });
 
-  // "Draft saved at 14:02" in the reader's own time zone, not the server's.
+  // "Draft saved at 14:02" in the reader's own time zone, not the server's, and on the same
+  // 24-hour clock as every other time on the site (never "02:02 PM" beside "14:02").
   function localTimes(root) {
     root.querySelectorAll("time[data-local-time]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
       if (!isNaN(when.getTime())) {
-        el.textContent = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+        el.textContent = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
       }
     });
   }
