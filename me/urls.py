@@ -1,6 +1,6 @@
 from django.urls import path
 
-from me import account, dashboard, views
+from me import account, dashboard, start, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -8,6 +8,7 @@ urlpatterns = [
     path("steps/<str:slug>/", views.step, name="step"),
     path("progress/", dashboard.progress, name="progress"),
     path("progress/check-in/", dashboard.check_in, name="check_in"),
+    path("start/", start.start, name="start"),
     path("accounts/", account.account, name="account"),
     path("accounts/download/", account.download, name="account_download"),
     path("accounts/delete/", account.delete_account, name="account_delete"),

@@ -25,9 +25,11 @@ CSRF_PLACEHOLDER = "csrf-token-placeholder-3f9c2b"
 def home(request):
     """Anyone: what this is and where to start; a signed-in user also sees where they left off."""
     lib = library()
-    context = {"core": lib.core, "first": lib.core[0] if lib.core else None}
+    tracker = progress.tracker_for(request)
+    first = progress.current_step(lib, tracker) or (lib.core[0] if lib.core else None)
+    context = {"core": lib.core, "first": first}
     if request.user.is_authenticated:
-        context["tracker"] = progress.tracker_for(request)
+        context["tracker"] = tracker
     return render(request, "recovery/home.html", context)
 
 
