@@ -268,3 +268,59 @@ class Draft(models.Model):
         """A few words to recognise the draft by."""
         text = self.title or " ".join(self.body.split())
         return text if len(text) <= 80 else text[:80].rsplit(" ", 1)[0] + "…"
+
+
+class CounterQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The one way to reach counters: the signed-in user's own."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user)
+
+
+class Counter(models.Model):
+    """A count of days that a person turned on and named themselves ("days since last contact").
+    The name is private text, encrypted like an entry. Starting again keeps the old count in
+    CounterReset: nothing here is ever shown as a failure."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="counters")
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = EncryptedTextField()
+    key_id = KeyIdField()
+    started_on = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CounterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"counter {self.code}"  # never the name
+
+    def days(self, today):
+        return max(0, (today - self.started_on).days)
+
+
+class CounterReset(models.Model):
+    """An earlier count of a counter, kept when the person started it again."""
+
+    counter = models.ForeignKey(Counter, on_delete=models.CASCADE, related_name="history")
+    started_on = models.DateField()
+    ended_on = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_on__gte=models.F("started_on")), name="counter_reset_in_order"
+            ),
+        ]
+
+    def __str__(self):
+        return f"earlier count of counter {self.counter_id}"
+
+    @property
+    def days(self):
+        return (self.ended_on - self.started_on).days

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.middleware import HtmxDetails
 
 from journal.models import Entry
+from me import today
 from recovery import progress
 from recovery.content import library
 
@@ -23,7 +24,9 @@ CSRF_PLACEHOLDER = "csrf-token-placeholder-3f9c2b"
 
 @require_GET
 def home(request):
-    """Anyone: what this is and where to start; a signed-in user also sees where they left off."""
+    """Anyone: what this is and where to start; a signed-in user gets Today instead."""
+    if request.user.is_authenticated:
+        return today.today(request)
     lib = library()
     tracker = progress.tracker_for(request)
     first = progress.current_step(lib, tracker) or (lib.core[0] if lib.core else None)
