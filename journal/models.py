@@ -324,3 +324,71 @@ class CounterReset(models.Model):
     @property
     def days(self):
         return (self.ended_on - self.started_on).days
+
+
+class SafetyPlanQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The one way to reach a safety plan: the signed-in user's own."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user)
+
+
+class SafetyPlan(models.Model):
+    """A person's safety plan, in the six parts of the Stanley–Brown plan. Encrypted at rest
+    like journal text; one per person, deleted with the account."""
+
+    # (field, heading, what goes there), in the plan's order.
+    SECTIONS = [
+        (
+            "warning_signs",
+            "My warning signs",
+            "Thoughts, feelings, situations or habits that tell me things are getting harder.",
+        ),
+        (
+            "coping",
+            "Things I can do on my own to feel a little better",
+            "Small things that help, even for a few minutes: a walk, music, a shower, breathing slowly.",
+        ),
+        (
+            "distractions",
+            "People and places that take my mind off things",
+            "Friends, family, a café, a library, a park: somewhere I can be around others.",
+        ),
+        (
+            "helpers",
+            "People I can ask for help",
+            "Names and numbers of people I trust to talk to when it is hard.",
+        ),
+        (
+            "professionals",
+            "Professionals and helplines",
+            "A doctor, counsellor or helpline I can contact, and my local emergency number.",
+        ),
+        (
+            "surroundings",
+            "Making my surroundings safer",
+            "Things I can put away, give to someone or keep out of reach while I feel this way.",
+        ),
+    ]
+
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="safety_plan"
+    )
+    warning_signs = EncryptedTextField(blank=True)
+    coping = EncryptedTextField(blank=True)
+    distractions = EncryptedTextField(blank=True)
+    helpers = EncryptedTextField(blank=True)
+    professionals = EncryptedTextField(blank=True)
+    surroundings = EncryptedTextField(blank=True)
+    key_id = KeyIdField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SafetyPlanQuerySet.as_manager()
+
+    def __str__(self):
+        return f"safety plan of user {self.owner_id}"  # never its text
+
+    def sections(self):
+        """[(heading, text)] in the plan's order."""
+        return [(heading, getattr(self, name)) for name, heading, _ in self.SECTIONS]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from me import account, dashboard, start, today, views
+from me import account, dashboard, safety, start, today, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -9,6 +9,8 @@ urlpatterns = [
     path("progress/", dashboard.progress, name="progress"),
     path("progress/check-in/", dashboard.check_in, name="check_in"),
     path("start/", start.start, name="start"),
+    path("safety-plan/", safety.safety_plan, name="safety_plan"),
+    path("safety-plan/print/", safety.safety_plan_print, name="safety_plan_print"),
     path("today/exercises/<str:slug>/<str:exercise_id>/", today.tick, name="today_tick"),
     path("today/counters/", today.counter_add, name="counter_add"),
     path("today/counters/<uuid:code>/reset/", today.counter_reset, name="counter_reset"),
