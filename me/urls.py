@@ -17,5 +17,7 @@ urlpatterns = [
     path("today/counters/<uuid:code>/remove/", today.counter_remove, name="counter_remove"),
     path("accounts/", account.account, name="account"),
     path("accounts/download/", account.download, name="account_download"),
+    path("accounts/reminders/", account.reminders, name="reminders"),
+    path("accounts/reminders/stop/<str:token>/", account.reminders_stop, name="reminders_stop"),
     path("accounts/delete/", account.delete_account, name="account_delete"),
 ]
