@@ -14,6 +14,7 @@ from me import reminders
 from me.models import ReminderSettings
 from recovery.content import library
 from recovery.models import User
+from tests.browser.test_accessibility import AXE_OPTIONS, VIEWPORTS, _axe, axe_report
 
 pytestmark = pytest.mark.browser
 
@@ -133,3 +134,35 @@ def test_a_day_with_the_companion(new_context, mailoutbox, settings, site, js):
     stranger.get_by_role("button", name="Turn reminders off").click()
     expect(heading(stranger)).to_have_text("Reminders are off")
     assert not ReminderSettings.objects.get(user=user).enabled
+
+
+COMPANION_PAGES = {
+    "today": ("/", True),
+    "start": ("/start/", False),
+    "safety-plan": ("/safety-plan/", True),
+    "safety-plan-visitor": ("/safety-plan/", False),
+    "safety-plan-print": ("/safety-plan/print/", True),
+    "reminders": ("/accounts/reminders/", True),
+}
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("name", list(COMPANION_PAGES))
+def test_companion_pages_meet_wcag_21_aa(new_context, sign_in, person, screenshots, name, scheme):
+    path, signed_in = COMPANION_PAGES[name]
+    context = new_context(color_scheme=scheme, reduced_motion="reduce")
+    if signed_in:
+        sign_in(context, person)
+        Counter.objects.create(owner=person, name="days since last contact", started_on=datetime.now().date())
+    page = context.new_page()
+    problems = []
+    for viewport in VIEWPORTS:
+        page.set_viewport_size(viewport)
+        assert page.goto(path).ok
+        violations = _axe.run(page, options=AXE_OPTIONS).response["violations"]
+        if violations:
+            problems.append(f"-- {name}, {scheme}, {viewport['width']} px:\n{axe_report(violations)}")
+        page.screenshot(
+            path=screenshots / f"companion-{name}-{scheme}-{viewport['width']}.png", full_page=True
+        )
+    assert not problems, "axe found WCAG 2.1 A/AA violations:\n" + "\n".join(problems)
