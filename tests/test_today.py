@@ -1,8 +1,13 @@
 """Today: the signed-in home page, its small thing to try, its prompt, check-in and counters."""
 
+import io
+import json
+import zipfile
 from datetime import timedelta
 
 import pytest
+from cryptography.fernet import Fernet
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -213,3 +218,18 @@ def test_today_reads_in_few_queries(owner_client, owner, steps, django_assert_ma
     owner_client.get("/")
     with django_assert_max_num_queries(12):
         owner_client.get("/")
+
+
+def test_counters_are_in_the_download_and_re_encrypted_on_rotation(owner_client, owner, settings):
+    counter = Counter.objects.create(owner=owner, name="since the move", started_on=timezone.localdate())
+    CounterReset.objects.create(
+        counter=counter, started_on=timezone.localdate(), ended_on=timezone.localdate()
+    )
+    archive = zipfile.ZipFile(io.BytesIO(owner_client.get("/accounts/download/").content))
+    exported = json.loads(archive.read("counters.json"))
+    assert exported[0]["name"] == "since the move" and len(exported[0]["earlier"]) == 1
+
+    settings.JOURNAL_KEYS = [Fernet.generate_key().decode(), *settings.JOURNAL_KEYS]
+    call_command("rotate_journal_keys", stdout=io.StringIO())
+    settings.JOURNAL_KEYS = settings.JOURNAL_KEYS[:1]
+    assert Counter.objects.get(pk=counter.pk).name == "since the move"
