@@ -1,8 +1,9 @@
 """Today: the signed-in person's home page. One small thing to try, one prompt, a check-in of a
 few seconds, and the counters they chose to keep."""
 
+from datetime import datetime, time
+
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404
@@ -46,6 +47,8 @@ def today_context(request, **extra):
     tracker = progress.tracker_for(request)
     step = progress.current_step(lib, tracker)
     today = timezone.localdate()
+    midnight = datetime.combine(today, time.min, tzinfo=timezone.get_current_timezone())
+    entries = Entry.objects.for_user(request.user)
     counters = list(Counter.objects.for_user(request.user).prefetch_related("history"))
     context = {
         "step": step,
@@ -55,7 +58,17 @@ def today_context(request, **extra):
         "prompt": prompt_for(request.user, step),
         "checkin_form": checkin.CheckInForm(),
         "moods": dict(Mood.choices),
-        "counters": [{"counter": c, "days": c.days(today), "history": c.history.all()} for c in counters],
+        "checked_in_today": entries.filter(kind=Entry.Kind.CHECKIN, created_at__gte=midnight).exists(),
+        "counters": [
+            {
+                "counter": c,
+                "days": c.days(today),
+                "history": c.history.all(),
+                # Said beside the counter, so it is seen with or without JavaScript.
+                "again_today": any(old.ended_on == today for old in c.history.all()),
+            }
+            for c in counters
+        ],
         "counter_form": CounterForm(),
         "can_add_counter": len(counters) < MAX_COUNTERS,
     }
@@ -99,13 +112,11 @@ def wants_today(request):
 
 
 def checked_in(request, form=None):
-    """The check-in's answer when it was posted from Today: the form again (with its errors,
-    400) or a thank-you, in place with htmx."""
+    """The check-in's answer when it was posted from Today: the form again with its errors
+    (400), or Today with its thank-you; in place with htmx."""
     if form is not None:
         return _part(request, "today-checkin", status=400, checkin_form=form)
-    if not request.htmx:
-        messages.success(request, "Thank you for checking in. It is saved in your journal.")
-    return _part(request, "today-checkin", checked_in=True)
+    return _part(request, "today-checkin")
 
 
 # Counters
@@ -171,11 +182,7 @@ def counter_reset(request, code):
             CounterReset.objects.create(counter=counter, started_on=counter.started_on, ended_on=today)
             counter.started_on = today
             counter.save(update_fields=["started_on"])
-    message = "Starting again is part of it. Your earlier count is kept."
-    if request.htmx:
-        return _part(request, "counters", reset_message=message)
-    messages.success(request, message)
-    return redirect(f"{TODAY}#counters")
+    return _part(request, "counters")
 
 
 @never_cache
