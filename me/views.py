@@ -30,10 +30,7 @@ def home(request):
     lib = library()
     tracker = progress.tracker_for(request)
     first = progress.current_step(lib, tracker) or (lib.core[0] if lib.core else None)
-    context = {"core": lib.core, "first": first}
-    if request.user.is_authenticated:
-        context["tracker"] = tracker
-    return render(request, "recovery/home.html", context)
+    return render(request, "recovery/home.html", {"core": lib.core, "first": first})
 
 
 @require_GET
