@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test lint format check bench clean
+.PHONY: run serve jobs test lint format check bench clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +21,17 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $@
 
+# The job runner (django-q2: workers and the reminders' schedule, queued in the same database)
+# runs in the background beside the development server and stops with it (forced after two
+# seconds: django-q2 can hang while stopping, its issue #346; a killed job loses nothing).
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py sync_content
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py qcluster & jobs=$$!; trap 'kill $$jobs 2>/dev/null; sleep 2; kill -9 $$jobs 2>/dev/null' EXIT INT TERM; $(PY) manage.py runserver $(HOST):$(PORT)
+
+# The job runner alone, as each production worker machine runs it (see README).
+jobs: $(VENV)/.installed
+	$(PY) manage.py qcluster
 
 # Production settings: DEBUG off; SECRET_KEY, JOURNAL_KEYS and ALLOWED_HOSTS must be set.
 serve: $(VENV)/.installed

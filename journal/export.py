@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 from django.views.decorators.debug import sensitive_variables
 
-from journal.models import Entry, Mood
+from journal.models import Counter, Entry, Mood, SafetyPlan
 from recovery.content import library
 from recovery.models import ExerciseTick, StepProgress
 
@@ -32,7 +32,11 @@ trash/         entries that were in your trash when you exported
 {progress}
 Keep this file somewhere safe: it is not encrypted.
 """
-PROGRESS_LINE = "progress.json  your progress through the steps and the exercises you ticked\n"
+PROGRESS_LINE = (
+    "progress.json  your progress through the steps and the exercises you ticked\n"
+    "safety-plan.md your safety plan, if you made one\n"
+    "counters.json  the counters you keep, with their earlier counts\n"
+)
 
 
 def _iso(moment):
@@ -102,7 +106,31 @@ def _progress(user):
         {"step": tick.step.slug, "exercise": tick.exercise, "created_at": _iso(tick.created_at)}
         for tick in ExerciseTick.objects.filter(user=user).select_related("step").order_by("created_at")
     ]
-    return {"steps": steps, "exercises": ticks}
+    return {"steps": steps, "exercises": ticks, "start": user.start_reason or None}
+
+
+@sensitive_variables()
+def _safety_plan(user):
+    plan = SafetyPlan.objects.for_user(user).first()
+    if plan is None:
+        return None
+    parts = [f"## {heading}\n\n{text.strip() or '(empty)'}\n" for heading, text in plan.sections()]
+    return "# My safety plan\n\n" + "\n".join(parts)
+
+
+@sensitive_variables()
+def _counters(user):
+    return [
+        {
+            "name": counter.name,
+            "started_on": counter.started_on.isoformat(),
+            "earlier": [
+                {"started_on": old.started_on.isoformat(), "ended_on": old.ended_on.isoformat()}
+                for old in counter.history.all()
+            ],
+        }
+        for counter in Counter.objects.for_user(user).prefetch_related("history")
+    ]
 
 
 @sensitive_variables()
@@ -126,6 +154,9 @@ def build_archive(user, include_progress=False):
         archive.writestr("entries.json", json.dumps(document, ensure_ascii=False, indent=2))
         if include_progress:
             archive.writestr("progress.json", json.dumps(_progress(user), ensure_ascii=False, indent=2))
+            if plan := _safety_plan(user):
+                archive.writestr("safety-plan.md", plan)
+            archive.writestr("counters.json", json.dumps(_counters(user), ensure_ascii=False, indent=2))
         readme = README.format(site=settings.SITE_NAME, progress=PROGRESS_LINE if include_progress else "")
         archive.writestr("README.txt", readme)
     return buffer.getvalue()

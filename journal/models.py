@@ -276,3 +276,127 @@ class Draft(models.Model):
         """A few words to recognise the draft by."""
         text = self.title or " ".join(self.body.split())
         return text if len(text) <= 80 else text[:80].rsplit(" ", 1)[0] + "…"
+
+
+class CounterQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The one way to reach counters: the signed-in user's own."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user)
+
+
+class Counter(models.Model):
+    """A count of days that a person turned on and named themselves ("days since last contact").
+    The name is private text, encrypted like an entry. Starting again keeps the old count in
+    CounterReset: nothing here is ever shown as a failure."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="counters")
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = EncryptedTextField()
+    key_id = KeyIdField()
+    started_on = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CounterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"counter {self.code}"  # never the name
+
+    def days(self, today):
+        return max(0, (today - self.started_on).days)
+
+
+class CounterReset(models.Model):
+    """An earlier count of a counter, kept when the person started it again."""
+
+    counter = models.ForeignKey(Counter, on_delete=models.CASCADE, related_name="history")
+    started_on = models.DateField()
+    ended_on = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_on__gte=models.F("started_on")), name="counter_reset_in_order"
+            ),
+        ]
+
+    def __str__(self):
+        return f"earlier count of counter {self.counter_id}"
+
+    @property
+    def days(self):
+        return (self.ended_on - self.started_on).days
+
+
+class SafetyPlanQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The one way to reach a safety plan: the signed-in user's own."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user)
+
+
+class SafetyPlan(models.Model):
+    """A person's safety plan, in the six parts of the Stanley–Brown plan. Encrypted at rest
+    like journal text; one per person, deleted with the account."""
+
+    # (field, heading, what goes there), in the plan's order.
+    SECTIONS = [
+        (
+            "warning_signs",
+            "My warning signs",
+            "Thoughts, feelings, situations or habits that tell me things are getting harder.",
+        ),
+        (
+            "coping",
+            "Things I can do on my own to feel a little better",
+            "Small things that help, even for a few minutes: a walk, music, a shower, breathing slowly.",
+        ),
+        (
+            "distractions",
+            "People and places that take my mind off things",
+            "Friends, family, a café, a library, a park: somewhere I can be around others.",
+        ),
+        (
+            "helpers",
+            "People I can ask for help",
+            "Names and numbers of people I trust to talk to when it is hard.",
+        ),
+        (
+            "professionals",
+            "Professionals and helplines",
+            "A doctor, counsellor or helpline I can contact, and my local emergency number.",
+        ),
+        (
+            "surroundings",
+            "Making my surroundings safer",
+            "Things I can put away, give to someone or keep out of reach while I feel this way.",
+        ),
+    ]
+
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="safety_plan"
+    )
+    warning_signs = EncryptedTextField(blank=True)
+    coping = EncryptedTextField(blank=True)
+    distractions = EncryptedTextField(blank=True)
+    helpers = EncryptedTextField(blank=True)
+    professionals = EncryptedTextField(blank=True)
+    surroundings = EncryptedTextField(blank=True)
+    key_id = KeyIdField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SafetyPlanQuerySet.as_manager()
+
+    def __str__(self):
+        return f"safety plan of user {self.owner_id}"  # never its text
+
+    def sections(self):
+        """[(heading, text)] in the plan's order."""
+        return [(heading, getattr(self, name)) for name, heading, _ in self.SECTIONS]

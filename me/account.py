@@ -1,4 +1,4 @@
-"""The account page: settings, download of everything, and deleting the account."""
+"""The account page: settings, reminders, download of everything, and deleting the account."""
 
 from importlib import import_module
 
@@ -9,13 +9,17 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from journal.export import export_response
-from me.forms import DeleteAccountForm, PreferencesForm
+from me import reminders as reminding
+from me.forms import DeleteAccountForm, PreferencesForm, ReminderForm
+from me.models import ReminderSettings
 
 
 @never_cache
@@ -32,7 +36,67 @@ def account(request):
         user.save(update_fields=["collapse_content_notes"])
         messages.success(request, "Your preferences are saved.")
         return redirect("account")
-    return render(request, "account/overview.html", {"form": form})
+    reminder = ReminderSettings.objects.filter(user=user).first()
+    return render(request, "account/overview.html", {"form": form, "reminder": reminder})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def reminders(request):
+    """The signed-in user: their email reminders; POST turns them on or off and sets when."""
+    current = ReminderSettings.objects.filter(user=request.user).first()
+    initial = {"time_zone": settings.TIME_ZONE, "at": "19:00"}
+    if current:
+        initial = {
+            "enabled": current.enabled,
+            "weekdays": current.days(),
+            "at": current.at,
+            "time_zone": current.time_zone,
+            "show_site_name": current.show_site_name,
+        }
+    form = ReminderForm(request.POST or None, initial=initial)
+    context = {"form": form, "current": current, "detect_time_zone": current is None}
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, "account/reminders.html", context, status=400)
+        data = form.cleaned_data
+        ReminderSettings.objects.update_or_create(
+            user=request.user,
+            defaults={
+                "enabled": data["enabled"],
+                "weekdays": form.weekday_bits(),
+                "at": data["at"],
+                "time_zone": data["time_zone"],
+                "show_site_name": data["show_site_name"],
+            },
+        )
+        if data["enabled"]:
+            messages.success(
+                request, "Reminders are on. You can turn them off here or from any reminder email."
+            )
+        else:
+            messages.success(request, "Reminders are off. No reminder emails will be sent.")
+        return redirect("reminders")
+    return render(request, "account/reminders.html", context)
+
+
+# RFC 8058 one-click unsubscribe: a mail provider posts "List-Unsubscribe=One-Click" to the
+# link with no cookie and no CSRF token. The signed link itself is the proof, and all it can
+# do is turn reminders off.
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def reminders_stop(request, token):
+    """Anyone holding a reminder email's signed link, signed in or not: GET asks to confirm,
+    POST turns that person's reminders off."""
+    user_id = reminding.user_for_token(token)
+    if user_id is None:
+        raise Http404("This link is not one of ours")
+    if request.method == "POST":
+        ReminderSettings.objects.filter(user_id=user_id).update(enabled=False)
+        return render(request, "account/reminders_stop.html", {"stopped": True})
+    return render(request, "account/reminders_stop.html", {"stopped": False})
 
 
 @never_cache

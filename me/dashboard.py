@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from journal import checkin
 from journal.models import Entry, Mood
+from me import today
 from recovery import progress as tracking
 from recovery.content import library
 
@@ -129,9 +130,13 @@ def check_in(request):
     """The signed-in user: record a quick mood check-in as a journal entry."""
     form = checkin.CheckInForm(request.POST)
     if not form.is_valid():
+        if today.wants_today(request):
+            return today.checked_in(request, form)
         context = dashboard_context(request)
         context["checkin_form"] = form
         return render(request, "recovery/progress.html", context, status=400)
     checkin.record(request.user, form)
+    if today.wants_today(request):
+        return today.checked_in(request)
     messages.success(request, "Thank you for checking in. It is saved in your journal.")
     return redirect("progress")

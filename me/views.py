@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.middleware import HtmxDetails
 
 from journal.models import Entry
+from me import today
 from recovery import progress
 from recovery.content import library
 
@@ -23,18 +24,13 @@ CSRF_PLACEHOLDER = "csrf-token-placeholder-3f9c2b"
 
 @require_GET
 def home(request):
-    """Anyone: what this is and where to start; a signed-in user also sees where they left off."""
-    lib = library()
-    context = {"core": lib.core, "first": lib.core[0] if lib.core else None}
+    """Anyone: what this is and where to start; a signed-in user gets Today instead."""
     if request.user.is_authenticated:
-        tracker = context["tracker"] = progress.tracker_for(request)
-        statuses = tracker.statuses()
-        context["next_step"] = step = progress.current_step(lib, tracker)
-        context["next_started"] = step is not None and step.slug in statuses
-        context["core_done"] = sum(1 for doc in lib.core if statuses.get(doc.slug) in progress.DONE)
-        # Set at sign-up (recovery.signals): the first visit says "Welcome", not "Welcome back".
-        context["first_visit"] = request.session.pop("first_visit", False)
-    return render(request, "recovery/home.html", context)
+        return today.today(request)
+    lib = library()
+    tracker = progress.tracker_for(request)
+    first = progress.current_step(lib, tracker) or (lib.core[0] if lib.core else None)
+    return render(request, "recovery/home.html", {"core": lib.core, "first": first})
 
 
 @require_GET

@@ -17,8 +17,41 @@ class User(AbstractUser):
         error_messages={"unique": "A user with that username already exists."},
     )
 
+    class Start(models.TextChoices):
+        """What brings someone here, if they choose to say (/start/). Worded about what
+        happened, never about who the other person was."""
+
+        BREAKUP = "breakup", "A breakup"
+        BETRAYAL = "betrayal", "A betrayal"
+        NEGLECT = "neglect", "Feeling unseen or neglected"
+        REJECTION = "rejection", "Being rejected"
+        FRIGHTENED = "frightened", "A relationship that frightened me"
+        BACK_TOGETHER = "back_together", "Thinking about getting back together"
+        UNSAID = "unsaid", "I’d rather not say"
+
     # Show steps with a content note folded shut until the reader opens them.
     collapse_content_notes = models.BooleanField(default=False)
+    # Empty until the person chooses; they can change or clear it from the account page.
+    start_reason = models.CharField(max_length=20, choices=Start, blank=True, default="")
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(start_reason="")
+                | models.Q(
+                    start_reason__in=[
+                        "breakup",
+                        "betrayal",
+                        "neglect",
+                        "rejection",
+                        "frightened",
+                        "back_together",
+                        "unsaid",
+                    ]
+                ),
+                name="user_start_reason_valid",
+            ),
+        ]
 
     def __str__(self):
         return self.email or f"user {self.pk}"

@@ -13,12 +13,20 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from recovery.content import library
-from recovery.models import ExerciseTick, Step, StepProgress
+from recovery.models import ExerciseTick, Step, StepProgress, User
 
 Status = StepProgress.Status
+Start = User.Start
 DONE = {Status.COMPLETED, Status.REVISITING}
 VISIT_EVERY = timedelta(hours=1)
 SESSION_KEY = "progress"
+START_KEY = "start"  # a visitor's answer on /start/, kept in their session only
+
+# What someone said brought them here can put one module ahead of the usual order: before the
+# path (someone who was frightened reads about staying safe first) or first among the optional
+# modules once the core ones are done.
+LEAD_BEFORE_PATH = {Start.FRIGHTENED: "staying-safe"}
+LEAD_AFTER_CORE = {Start.BACK_TOGETHER: "thinking-about-getting-back-together"}
 
 
 _step_ids = {}
@@ -67,6 +75,7 @@ class UserTracker:
     def __init__(self, user):
         self.user = user
         self.collapse_notes = user.collapse_content_notes
+        self.start = user.start_reason
         self._rows = None
         self._ticks = None
 
@@ -177,6 +186,10 @@ class SessionTracker:
         self.session = session
 
     @property
+    def start(self):
+        return self.session.get(START_KEY, "")
+
+    @property
     def data(self):
         return self.session.get(SESSION_KEY) or {"steps": {}, "ticks": {}}
 
@@ -247,10 +260,20 @@ class SessionTracker:
 def current_step(lib, tracker):
     """Where to go on: the core step most recently visited and not finished, else the next core
     step not finished, in path order; only then an optional one. A glance at an optional module
-    never takes the place of the path."""
+    never takes the place of the path. What the reader chose on /start/ may put one module
+    first (LEAD_BEFORE_PATH) or first after the core ones (LEAD_AFTER_CORE), until it is done.
+    Today, the dashboard and home all ask here."""
     statuses = tracker.statuses()
+    start = tracker.start
+    lead = lib.steps.get(LEAD_BEFORE_PATH.get(start, ""))
+    if lead and statuses.get(lead.slug) not in DONE:
+        return lead
     visited = [lib.steps[slug] for slug, _ in tracker.last_visited() if slug in lib.steps]
-    for candidates in (lib.core, lib.optional):
+    optional = lib.optional
+    after_core = lib.steps.get(LEAD_AFTER_CORE.get(start, ""))
+    if after_core in optional:
+        optional = [after_core] + [doc for doc in optional if doc is not after_core]
+    for candidates in (lib.core, optional):
         slugs = {doc.slug for doc in candidates}
         for doc in visited:
             if doc.slug in slugs and statuses.get(doc.slug) not in DONE:
@@ -305,3 +328,12 @@ def merge_session_into_user(session, user):
         for exercise in ids:
             ExerciseTick.objects.get_or_create(user=user, step=steps[slug], exercise=exercise)
     del session[SESSION_KEY]
+
+
+def merge_start_into_user(session, user):
+    """A visitor's answer on /start/ goes with them into their account, unless the account has
+    one already; the session keeps no copy."""
+    start = session.pop(START_KEY, "")
+    if start in Start.values and not user.start_reason:
+        user.start_reason = start
+        user.save(update_fields=["start_reason"])

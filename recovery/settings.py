@@ -89,6 +89,8 @@ if not JOURNAL_KEYS:
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 SITE_NAME = os.environ.get("SITE_NAME", "Mending")
+# The site's public address, for links in emails sent by the job runner (which has no request).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 QUICK_EXIT_URL = os.environ.get("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather")
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
 CSRF_FAILURE_VIEW = "recovery.views.csrf_failure"
@@ -109,6 +111,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "csp",
+    "django_q",
     "recovery",
     "journal",
     "me",
@@ -224,6 +227,8 @@ LOGIN_REDIRECT_URL = "/"
 # Behind a load balancer, allauth's per-IP rate limits must count the client, not the balancer:
 # the client is the address this many proxies before us put in X-Forwarded-For.
 ALLAUTH_TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+# Once, right after signing up: the optional "what brings you here" page, with a Skip link.
+ACCOUNT_SIGNUP_REDIRECT_URL = "/start/"
 LOGIN_URL = "account_login"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
@@ -317,6 +322,22 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Django's own console handler on "django" would print each of its lines a second time.
     "loggers": {"django": {"handlers": [], "level": "INFO"}, "django.db.backends": {"level": "WARNING"}},
+}
+
+# Background jobs (email reminders): django-q2 with the database as its queue, so a worker needs
+# no other service. `manage.py qcluster` runs workers and the scheduler; run one on any number
+# of machines. Each reminder's row in me.ReminderSent keeps it to one per person per day.
+Q_CLUSTER = {
+    "name": "mending",
+    "orm": "default",
+    "workers": envint("Q_WORKERS", 1),
+    "timeout": 120,  # seconds a job may run
+    "retry": 300,  # a job not acknowledged by then (its worker died) is handed out again
+    "max_attempts": 3,
+    "catch_up": False,  # after downtime, one run rather than one per missed interval
+    "poll": 2,  # seconds between looks at the queue table
+    "save_limit": 200,
+    "label": "Background jobs",
 }
 
 ACCOUNT_FORMS = {"login": "recovery.forms.LoginForm"}

@@ -7,13 +7,14 @@ from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
-from recovery.progress import merge_session_into_user
+from recovery.progress import merge_session_into_user, merge_start_into_user
 
 
 @receiver(user_logged_in, dispatch_uid="recovery.merge_progress")
 def merge_visitor_progress(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
         merge_session_into_user(request.session, user)
+        merge_start_into_user(request.session, user)
         request.session["_seen"] = int(time.time())  # the sign-in itself recorded "last used"
 
 

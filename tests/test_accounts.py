@@ -42,8 +42,12 @@ def test_signup_verify_login_logout(client):
     response = client.post(confirm, follow=True)
     assert response.status_code == 200
     assert "You have confirmed new@example.com" in response.content.decode()
+    # Signed in, and offered the optional start page once.
+    assert response.redirect_chain[-1][0] == "/start/"
+    assert "What brings you here?" in response.content.decode()
     # The first visit after signing up is a welcome, not a welcome back.
-    assert '<h1 id="welcome">Welcome</h1>' in response.content.decode()
+    assert "<p>Welcome. We are glad you are here." in client.get("/").content.decode()
+    assert "<p>Welcome back." in client.get("/").content.decode()
     assert client.get("/progress/").status_code == 200
 
     response = client.post("/accounts/logout/", follow=True)
@@ -54,7 +58,7 @@ def test_signup_verify_login_logout(client):
         "/accounts/login/", {"login": "new@example.com", "password": PASSWORD}, follow=True
     )
     assert response.redirect_chain[-1][0] == "/"
-    assert '<h1 id="welcome">Welcome back</h1>' in response.content.decode()
+    assert "<p>Welcome back." in response.content.decode()
 
 
 def test_login_with_wrong_password_says_so(client, owner):

@@ -3,17 +3,19 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from journal.crypto import first_key_id
-from journal.models import Draft, Entry
+from journal.models import Counter, Draft, Entry, SafetyPlan
 
 ENCRYPTED = {
     Entry: ("title", "body", "body_html", "excerpt"),
     Draft: ("title", "body"),
+    Counter: ("name",),
+    SafetyPlan: tuple(name for name, _, _ in SafetyPlan.SECTIONS),
 }
 
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every journal entry and draft with the first key in JOURNAL_KEYS, and rebuild "
+        "Re-encrypt every journal entry, draft, counter and safety plan with the first key in JOURNAL_KEYS, and rebuild "
         "the search index with it. Works in batches, each its own transaction; rows already done "
         "are skipped, so it is safe to interrupt and run again."
     )
