@@ -47,7 +47,7 @@ from bench.servers import (  # noqa: E402
 )
 
 BENCH = ROOT / "bench"
-OUT = BENCH / "out"
+OUT = Path(os.environ.get("BENCH_OUT") or BENCH / "out")  # a second run beside the first
 MEMORY_MB = 150
 NOISY = 0.25  # the two floor measurements differ by more than this: say the run was noisy
 CACHE_PREFIX = "recovery_bench"  # the run's keys in a shared Redis, removed when it ends
