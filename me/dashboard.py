@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
@@ -19,6 +21,7 @@ Status = tracking.Status
 MOOD_DAYS = 90
 CALENDAR_DAYS = 30
 MOODS = dict(Mood.choices)
+WROTE = mark_safe(' class="wrote"')
 
 
 def mood_chart(points, days=MOOD_DAYS, width=600, height=200, pad=30):
@@ -41,6 +44,9 @@ def mood_chart(points, days=MOOD_DAYS, width=600, height=200, pad=30):
         "height": f"{height}",
         "dots": dots,
         "line": " ".join(f"{d['x']},{d['y']}" for d in dots),
+        "circles": format_html_join(
+            "", '<circle class="dot" cx="{}" cy="{}" r="4"/>', ((d["x"], d["y"]) for d in dots)
+        ),
         "levels": [{"y": f"{y(m)}", "label_y": f"{y(m) - 4}", "label": MOODS[m]} for m in range(1, 6)],
         "start_label": f"{start.day} {start:%b}",
         "end_label": f"{today.day} {today:%b}",
@@ -64,8 +70,10 @@ def dashboard_context(request):
     statuses = tracker.statuses()
     ticks = tracker.all_ticks()
     entries = Entry.objects.for_user(request.user)
+    slugs = {pk: slug for slug, pk in tracking.step_ids(doc.slug for doc in lib.path).items()}
     counts, answered = {}, {}
-    for slug, prompt, n in entries.counts_per_step():
+    for step, prompt, n in entries.counts_per_step():
+        slug = slugs.get(step)  # None for a step no longer on the path
         counts[slug] = counts.get(slug, 0) + n
         if prompt:
             answered.setdefault(slug, set()).add(prompt)
@@ -90,6 +98,8 @@ def dashboard_context(request):
     ]
     core_total = len(lib.core)
     core_done = sum(1 for doc in lib.core if statuses.get(doc.slug) in tracking.DONE)
+    # The parts repeated once per day are joined here: 90 days through the template's loop were
+    # half of the page's time.
     return {
         "rows": rows,
         "core_done": core_done,
@@ -97,9 +107,22 @@ def dashboard_context(request):
         "core_percent": round(100 * core_done / core_total) if core_total else 0,
         "next_step": tracking.current_step(lib, tracker),
         "chart": mood_chart(points),
-        "points": [{"label": f"{day.day} {day:%B %Y}", "mood": f"{mood}"} for day, mood in points],
+        "points": points,
+        "point_rows": format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td></tr>",
+            ((f"{day.day} {day:%B %Y}", f"{mood}") for day, mood in points),
+        ),
         "moods": MOODS,
         "calendar": calendar,
+        "calendar_days": format_html_join(
+            "",
+            '<li{} title="{}"><span class="visually-hidden">{}: {}</span></li>',
+            (
+                (WROTE if c["wrote"] else "", c["short"], c["long"], "wrote" if c["wrote"] else "no entry")
+                for c in calendar
+            ),
+        ),
         "days_written": sum(1 for c in calendar if c["wrote"]),
         "checkin_form": checkin.CheckInForm(),
     }

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from journal.models import Entry
@@ -269,3 +271,39 @@ def test_continue_goes_to_the_next_core_step_after_a_glance_at_an_optional_one(o
     owner_client.get(optional.get_absolute_url())  # a look at an optional module, last of all
     page = owner_client.get("/progress/").content.decode()
     assert f"Continue where you left off: {second.title}" in page
+
+
+def test_dashboard_reads_as_many_rows_for_600_entries_as_for_3(owner_client, owner, steps):
+    """Counts per step and moods per day are grouped in the database: the page sends the same
+    queries however long the journal is, and none of them returns a row per entry."""
+
+    def queries():
+        owner_client.get("/steps/reflect/")
+        with CaptureQueriesContext(connection) as captured:
+            assert owner_client.get("/progress/").status_code == 200
+        return [q["sql"] for q in captured.captured_queries]
+
+    now = timezone.now()
+    make = [Entry(owner=owner, step=steps["reflect"], mood=3, body="x", created_at=now) for _ in range(3)]
+    Entry.objects.bulk_create(make)
+    few = queries()
+    Entry.objects.bulk_create(
+        Entry(
+            owner=owner,
+            step=list(steps.values())[i % 12],
+            mood=1 + i % 5,
+            body="x",
+            created_at=now - timedelta(hours=i),
+        )
+        for i in range(600)
+    )
+    many = queries()
+    assert len(many) == len(few) <= 6
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan; PostgreSQL picks by table size")
+def test_dashboard_groups_from_indexes_alone(owner, steps):
+    entries = Entry.objects.for_user(owner)
+    since = timezone.now() - timedelta(days=90)
+    assert "USING COVERING INDEX entry_owner_step_prompt" in entries.counts_per_step().explain()
+    assert "USING COVERING INDEX entry_owner_day_mood" in entries.moods_per_day(since).explain()
