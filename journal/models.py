@@ -216,7 +216,8 @@ class SearchToken(models.Model):
     token = models.CharField(max_length=search.TOKEN_LENGTH)
 
     class Meta:
-        indexes = [models.Index(fields=["owner", "token"], name="search_owner_token")]
+        # With the entry in it, a search reads its matches from the index alone.
+        indexes = [models.Index(fields=["owner", "token", "entry"], name="search_owner_token_entry")]
         constraints = [
             models.UniqueConstraint(fields=["entry", "token"], name="search_token_once_per_entry"),
         ]
