@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -21,7 +20,13 @@ Status = tracking.Status
 MOOD_DAYS = 90
 CALENDAR_DAYS = 30
 MOODS = dict(Mood.choices)
-WROTE = mark_safe(' class="wrote"')
+
+
+def markup(template, rows):
+    """One piece of markup per row, joined. Only for rows of numbers, and of dates written with
+    English month names: nothing in them can need escaping, and escaping each value of 90 days
+    one by one (format_html) took a sixth of the page's time."""
+    return mark_safe("".join(template.format(*row) for row in rows))
 
 
 def mood_chart(points, days=MOOD_DAYS, width=600, height=200, pad=30):
@@ -44,9 +49,7 @@ def mood_chart(points, days=MOOD_DAYS, width=600, height=200, pad=30):
         "height": f"{height}",
         "dots": dots,
         "line": " ".join(f"{d['x']},{d['y']}" for d in dots),
-        "circles": format_html_join(
-            "", '<circle class="dot" cx="{}" cy="{}" r="4"/>', ((d["x"], d["y"]) for d in dots)
-        ),
+        "circles": markup('<circle class="dot" cx="{}" cy="{}" r="4"/>', ((d["x"], d["y"]) for d in dots)),
         "levels": [{"y": f"{y(m)}", "label_y": f"{y(m) - 4}", "label": MOODS[m]} for m in range(1, 6)],
         "start_label": f"{start.day} {start:%b}",
         "end_label": f"{today.day} {today:%b}",
@@ -108,18 +111,20 @@ def dashboard_context(request):
         "next_step": tracking.current_step(lib, tracker),
         "chart": mood_chart(points),
         "points": points,
-        "point_rows": format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td></tr>",
-            ((f"{day.day} {day:%B %Y}", f"{mood}") for day, mood in points),
+        "point_rows": markup(
+            "<tr><td>{}</td><td>{}</td></tr>", ((f"{day.day} {day:%B %Y}", mood) for day, mood in points)
         ),
         "moods": MOODS,
         "calendar": calendar,
-        "calendar_days": format_html_join(
-            "",
+        "calendar_days": markup(
             '<li{} title="{}"><span class="visually-hidden">{}: {}</span></li>',
             (
-                (WROTE if c["wrote"] else "", c["short"], c["long"], "wrote" if c["wrote"] else "no entry")
+                (
+                    ' class="wrote"' if c["wrote"] else "",
+                    c["short"],
+                    c["long"],
+                    "wrote" if c["wrote"] else "no entry",
+                )
                 for c in calendar
             ),
         ),
