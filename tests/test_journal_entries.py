@@ -316,3 +316,10 @@ def test_search_without_a_searchable_word_says_so(owner, owner_client):
 def test_search_reads_its_matches_from_the_index_alone(owner):
     plan = Entry.objects.for_user(owner).matching(owner, "river").explain()
     assert "USING COVERING INDEX search_owner_token_entry" in plan
+
+
+def test_entry_page_right_after_the_save_takes_three_queries(owner_client, django_assert_max_num_queries):
+    response = owner_client.post("/journal/new/", entry_data(title="Just written"))
+    with django_assert_max_num_queries(3):  # session, user, the entry with its step
+        page = owner_client.get(response["Location"])
+    assert "Just written" in page.content.decode()

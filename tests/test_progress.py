@@ -307,3 +307,11 @@ def test_dashboard_groups_from_indexes_alone(owner, steps):
     since = timezone.now() - timedelta(days=90)
     assert "USING COVERING INDEX entry_owner_step_prompt" in entries.counts_per_step().explain()
     assert "USING COVERING INDEX entry_owner_day_mood" in entries.moods_per_day(since).explain()
+
+
+def test_home_after_a_tick_reads_only_the_session_and_the_user(
+    owner_client, steps, django_assert_max_num_queries
+):
+    owner_client.post("/steps/reflect/exercises/signs-check/", {"done": "1"})
+    with django_assert_max_num_queries(2):
+        assert "Welcome back" in owner_client.get("/").content.decode()
