@@ -169,15 +169,19 @@ class Journey:
         raise ValueError(page.name)
 
 
-def run_page(url, sessions, page, worker, *, reads, seconds, warm=3):
+def run_page(url, sessions, page, worker, *, reads, seconds, floor, warm=3):
     """Measure one page: up to `reads` measured requests (at least 10, within `seconds` after
-    that), each right after its write. {requests, cpu_ms, tick_cpu_ms, wall_ms (median)}."""
+    that), each right after its write, and after each the floor once more. A machine shared
+    with other programs runs faster or slower from one minute to the next; a floor measured in
+    step with the page moves with it, so their ratio holds where the page's own figure does
+    not. {requests, cpu_ms, floor_cpu_ms, tick_cpu_ms, wall_ms (median)}."""
     account = sessions.get(page.who) if page.who else None
     if page.who == "user":
         account = sessions["users"][0]
     client = Client(url, account, sessions)
+    visitor = Client(url)
     journey = Journey(sessions)
-    cpu, ticks, walls = [], [], []
+    cpu, ticks, walls, floors = [], [], [], []
     started = time.monotonic()
     for i in range(warm + reads):
         if i >= warm + 10 and time.monotonic() - started > seconds:
@@ -197,11 +201,18 @@ def run_page(url, sessions, page, worker, *, reads, seconds, warm=3):
             cpu.append(after - before)
             ticks.append(after_ticks - before_ticks)
             walls.append(wall)
+            if page.name != "floor":
+                status = visitor.request("GET", floor.path)[0]
+                if status != 200:
+                    raise SystemExit(f"bench: the floor answered {status}")
+                floors.append(worker.cpu()[0] - after)
     client.close()
+    visitor.close()
     walls.sort()
     return {
         "requests": len(cpu),
         "cpu_ms": 1000 * sum(cpu) / len(cpu),
+        "floor_cpu_ms": 1000 * sum(floors or cpu) / len(floors or cpu),
         "tick_cpu_ms": 1000 * sum(ticks) / len(ticks),
         "wall_ms": 1000 * walls[len(walls) // 2],
         "entry": journey.entry,
