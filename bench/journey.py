@@ -171,10 +171,9 @@ class Journey:
 
 def run_page(url, sessions, page, worker, *, reads, seconds, floor, warm=3):
     """Measure one page: up to `reads` measured requests (at least 10, within `seconds` after
-    that), each right after its write, and after each the floor once more. A machine shared
-    with other programs runs faster or slower from one minute to the next; a floor measured in
-    step with the page moves with it, so their ratio holds where the page's own figure does
-    not. {requests, cpu_ms, floor_cpu_ms, tick_cpu_ms, wall_ms (median)}."""
+    that), each right after its write, and after each the floor once more: a machine shared with
+    other programs runs faster or slower from one minute to the next, and the floor beside the
+    page shows how much. {requests, cpu_ms, floor_cpu_ms, tick_cpu_ms, wall_ms (median)}."""
     account = sessions.get(page.who) if page.who else None
     if page.who == "user":
         account = sessions["users"][0]
