@@ -54,6 +54,9 @@ test: $(VENV)/.installed-dev
 	$(PY) manage.py check --fail-level WARNING
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# Each page right after the write that changes it, as worker CPU per request against a static
+# file (bench/README.md). QUICK=1 for a short run; with DATABASE_URL=postgres://... (and REDIS_URL)
+# it runs on PostgreSQL and writes bench/results-postgres.md.
 bench: $(VENV)/.installed-dev
 	$(PY) bench/run.py $(if $(QUICK),--quick,)
 

@@ -1,6 +1,12 @@
-"""The pages `make bench` loads, in one table for run.py, locustfile.py and profile.py."""
+"""The journeys `make bench` measures, in one table for run.py and profile.py.
+
+Each row is one request measured after the write that changes what it shows, as a person meets
+a page: tick an exercise then read the step, write an entry then read the list, check in then
+read /progress/. The writes themselves are not counted, except in the rows that measure a POST.
+"""
 
 import json
+import uuid
 from dataclasses import dataclass
 
 
@@ -9,17 +15,14 @@ class Page:
     name: str
     label: str  # what the results table calls it
     method: str
-    path: str
-    who: str | None  # None (a first visit), "visitor" (a returning one), "user" or "heavy"
-    target: float | None = None  # requests per second as a share of the floor's
-    p50_ms: int | None = None  # or a latency target instead
+    path: str  # "{entry}": the entry the write before it made
+    # None (a first visit), "user" (30 entries), "heavy" (10,000 over three years) or
+    # "recent" (2,000 in the last 90 days)
+    who: str | None
+    write: str | None = None  # made before each measured request: a name in WRITES
+    target: float | None = None  # the floor's CPU per request as a share of the page's
     quick: bool = True  # part of the quick run
-    # Concurrent locust users; None for the run's default. A latency target is measured with
-    # one user per worker, so the figure is the page's own time and not time spent in a queue.
-    users: int | None = None
-    # Every request with a query string of its own, so the page cache (recovery/pagecache.py)
-    # never has it: what the page costs when it must be rendered, as after every change.
-    fresh: bool = False
+    wrk: bool = True  # also loaded by wrk for the requests-per-second view (GETs only)
 
 
 def load(sessions_file):
@@ -27,97 +30,118 @@ def load(sessions_file):
     with open(sessions_file) as f:
         sessions = json.load(f)
     step, common, rare = sessions["step"], sessions["common_term"], sessions["rare_term"]
+    exercise = sessions["exercises"][0]
     pages = [
         Page(
             "floor", "floor: the same bytes as a static file (whitenoise)", "GET", "/bench-floor.html", None
         ),
+        Page("step-anon", "anonymous step page, first visit", "GET", f"/steps/{step}/", None, None, 0.50),
+        Page("step-user", "step page after a tick", "GET", f"/steps/{step}/", "user", "tick", 0.20),
+        Page("steps", "`/steps/` after completing a step", "GET", "/steps/", "user", "complete", 0.20),
+        Page("home", "home after a tick", "GET", "/", "user", "tick", 0.20),
         Page(
-            "step-anon", "anonymous step page, first visit (no cookie)", "GET", f"/steps/{step}/", None, 0.50
-        ),
-        Page(
-            "step-anon-returning",
-            "anonymous step page, returning visitor (session cookie)",
-            "GET",
-            f"/steps/{step}/",
-            "visitor",
-            0.50,
-            quick=False,
-        ),
-        Page("step-user", "signed-in step page", "GET", f"/steps/{step}/", "user", 0.30),
-        Page("steps", "`/steps/`, signed in", "GET", "/steps/", "user", 0.30),
-        Page("progress", "`/progress/`", "GET", "/progress/", "user", 0.25),
-        Page(
-            "journal-1", "`/journal/` page 1, heavy user (10,000 entries)", "GET", "/journal/", "heavy", 0.20
-        ),
-        Page("journal-400", "`/journal/?page=400`, heavy user", "GET", "/journal/?page=400", "heavy", 0.20),
-        Page(
-            "journal-search",
-            "`/journal/?q=` common word, heavy user",
-            "GET",
-            f"/journal/?q={common}",
-            "heavy",
-            p50_ms=300,
-            users=2,
-            fresh=True,  # a search is measured, not a kept page of its results
-        ),
-        Page(
-            "journal-search-rare",
-            "`/journal/?q=` rare word, heavy user",
-            "GET",
-            f"/journal/?q={rare}",
-            "heavy",
-            p50_ms=300,
-            users=2,
-            quick=False,
-            fresh=True,
-        ),
-        Page("autosave", "autosave POST (a new entry's draft)", "POST", sessions["autosave"], "user", 0.20),
-        Page(
-            "step-heavy",
-            "signed-in step page, heavy user",
-            "GET",
-            f"/steps/{step}/",
-            "heavy",
-            0.30,
-            quick=False,
-        ),
-        Page("progress-heavy", "`/progress/`, heavy user", "GET", "/progress/", "heavy", 0.25, quick=False),
-        Page(
-            "step-user-fresh",
-            "signed-in step page, rendered afresh every time (no target: what a page costs after a change)",
-            "GET",
-            f"/steps/{step}/",
-            "user",
-            quick=False,
-            fresh=True,
-        ),
-        Page(
-            "progress-fresh",
-            "`/progress/`, rendered afresh every time",
+            "progress",
+            "`/progress/` after a check-in, 30 entries",
             "GET",
             "/progress/",
             "user",
-            quick=False,
-            fresh=True,
+            "checkin",
+            0.15,
         ),
         Page(
-            "journal-1-fresh",
-            "`/journal/` page 1, heavy user, rendered afresh every time",
+            "progress-heavy",
+            "`/progress/` after a check-in, 10,000 entries over 3 years",
+            "GET",
+            "/progress/",
+            "heavy",
+            "checkin",
+            0.15,
+        ),
+        Page(
+            "progress-recent",
+            "`/progress/` after a check-in, 2,000 entries in 90 days",
+            "GET",
+            "/progress/",
+            "recent",
+            "checkin",
+            0.15,
+        ),
+        Page(
+            "journal-1",
+            "`/journal/` after a new entry, 10,000 entries",
             "GET",
             "/journal/",
             "heavy",
-            quick=False,
-            fresh=True,
+            "entry",
+            0.20,
         ),
+        Page(
+            "journal-400",
+            "`/journal/?page=400` after a new entry",
+            "GET",
+            "/journal/?page=400",
+            "heavy",
+            "entry",
+            0.20,
+            quick=False,
+        ),
+        Page(
+            "detail", "`/journal/<uuid>/` of the entry just written", "GET", "{entry}", "heavy", "entry", 0.20
+        ),
+        Page(
+            "search",
+            f"`/journal/?q={common}` (in a third of 10,000 entries) after a new entry",
+            "GET",
+            f"/journal/?q={common}",
+            "heavy",
+            "entry",
+            0.10,
+        ),
+        Page(
+            "search-rare",
+            f"`/journal/?q={rare}` (in ten) after a new entry",
+            "GET",
+            f"/journal/?q={rare}",
+            "heavy",
+            "entry",
+            0.10,
+            quick=False,
+        ),
+        Page(
+            "new-entry",
+            "new entry POST, 10,000 entries",
+            "POST",
+            "/journal/new/",
+            "heavy",
+            None,
+            0.15,
+            wrk=False,
+        ),
+        Page(
+            "tick",
+            "tick POST (htmx)",
+            "POST",
+            f"/steps/{step}/exercises/{exercise}/",
+            "user",
+            None,
+            0.15,
+            wrk=False,
+        ),
+        Page("autosave", "autosave POST (htmx)", "POST", sessions["autosave"], "user", None, 0.15, wrk=False),
     ]
     return sessions, {page.name: page for page in pages}
 
 
-def fresh_path(page, count):
-    """The page's path, made unique per request when the page is to be measured uncached."""
-    if not page.fresh:
-        return page.path
-    return f"{page.path}{'&' if '?' in page.path else '?'}fresh={count}"
+def entry_form(count):
+    """What the editor posts: a titled entry of a few paragraphs, with a mood, on no step."""
+    return {
+        "title": f"Evening {count}",
+        "body": f"Entry {count}. " + "The garden needed water today and I gave it some. " * 12,
+        "mood": str(count % 5 + 1),
+        "step": "",
+        "prompt": "",
+        "draft": str(uuid.uuid4()),
+    }
 
 
 def autosave_form(draft, count):
@@ -130,3 +154,7 @@ def autosave_form(draft, count):
         "step": "",
         "prompt": "",
     }
+
+
+def checkin_form(count):
+    return {"mood": str(count % 5 + 1), "note": f"Check-in {count}"}

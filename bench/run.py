@@ -1,23 +1,25 @@
-"""`make bench`: seed a database, serve it with gunicorn in production mode, load every page.
+"""`make bench`: seed a database, serve it with gunicorn in production mode, and measure each page
+the way a person meets it, right after the write that changed it.
 
-    .venv/bin/python bench/run.py            # about four minutes; writes bench/results.md
-    .venv/bin/python bench/run.py --quick    # under a minute; prints, leaves results.md alone
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/recovery REDIS_URL=redis://127.0.0.1:6379/0 \
+    .venv/bin/python bench/run.py            # a few minutes; writes bench/results.md
+    .venv/bin/python bench/run.py --quick    # about a minute; prints, leaves results.md alone
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/recovery REDIS_URL=redis://127.0.0.1:6379/5 \
         .venv/bin/python bench/run.py        # writes bench/results-postgres.md
 
 Steps: migrate, sync_content and collectstatic on a bench database (a SQLite file in bench/out/;
 with a postgres:// DATABASE_URL, a database of its own on that server, named as DATABASE_URL's
 with "_bench" added and made afresh each run; with REDIS_URL, the cache and sessions live there
-under the key prefix recovery_bench), seed it (bench/seed.py), start gunicorn with DEBUG off and two
-workers, save the anonymous step page's exact bytes as a file that whitenoise in the same
-gunicorn serves (the floor), then run locust headless in a second process against each page in
-turn (bench/locustfile.py, pages in bench/pages.py). Each page's requests per second is reported
-as a ratio to the floor's, so figures compare across machines; the floor is measured first and
-last, and the ratio uses the mean of the two. A worker's peak memory is read from /proc.
+under the key prefix recovery_bench), seed it (bench/seed.py), start gunicorn with DEBUG off and
+one sync worker, save the anonymous step page's exact bytes as a file that whitenoise in the same
+gunicorn serves (the floor), then run each journey of bench/pages.py in turn from this process
+(bench/journey.py): the write, then the measured request, one at a time. The headline is the
+worker's CPU time per measured request as a ratio to the floor's (measured first and last, the
+mean of the two), so figures compare across machines and hold up on a busy one. wrk then loads
+each GET page for a requests-per-second view, and the heavy user's export is timed. The worker's
+peak memory is read from /proc.
 """
 
 import argparse
-import csv
 import datetime
 import json
 import os
@@ -27,14 +29,12 @@ import subprocess
 import sys
 import time
 import urllib.parse
-import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import pages  # noqa: E402
+from bench import journey, pages  # noqa: E402
 from bench.servers import (  # noqa: E402
     POSTGRES_SCHEMES,
     Gunicorn,
@@ -47,12 +47,9 @@ from bench.servers import (  # noqa: E402
 )
 
 BENCH = ROOT / "bench"
-OUT = BENCH / "out"
-RESULTS = BENCH / "results.md"
-RESULTS_POSTGRES = BENCH / "results-postgres.md"  # a run with a postgres:// DATABASE_URL
-WORKERS = 2
+OUT = Path(os.environ.get("BENCH_OUT") or BENCH / "out")  # a second run beside the first
 MEMORY_MB = 150
-NOISY = 0.15  # the two floor measurements differ by more than this: say the run was noisy
+NOISY = 0.25  # the two floor measurements differ by more than this: say the run was noisy
 CACHE_PREFIX = "recovery_bench"  # the run's keys in a shared Redis, removed when it ends
 
 
@@ -74,85 +71,43 @@ def prepare(env, sessions_file):
         raise SystemExit("bench: collectstatic failed")
 
 
-def headers_for(sessions, page):
-    account = {"user": sessions["users"][0], "heavy": sessions["heavy"]}.get(page.who)
-    if not account:
-        return {}
-    return {
-        "Cookie": f"{sessions['session_cookie']}={account['sessionid']}; "
-        f"{sessions['csrf_cookie']}={account['csrftoken']}",
-        "X-CSRFToken": account["csrftoken"],
-    }
+def wrk(url, sessions, page, entry, seconds):
+    """Requests per second of a GET page under wrk (one thread, two connections: the worker
+    always has the next request waiting), the same read again and again, no write between."""
+    command = ["wrk", "-t1", "-c2", f"-d{seconds}s", "--timeout", "30s"]
+    account = sessions["users"][0] if page.who == "user" else sessions.get(page.who) if page.who else None
+    if account:
+        command += ["-H", f"Cookie: {sessions['session_cookie']}={account['sessionid']}; "
+                    f"{sessions['csrf_cookie']}={account['csrftoken']}"]  # fmt: skip
+    output = subprocess.run(
+        [*command, url + page.path.replace("{entry}", entry or "")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps, errors = 0.0, 0
+    for line in output.splitlines():
+        line = line.strip()
+        if line.startswith("Requests/sec:"):
+            rps = float(line.split()[1])
+        elif line.startswith("Non-2xx or 3xx responses:") or line.startswith("Socket errors:"):
+            errors += sum(int(n) for n in line.replace(",", " ").split() if n.isdigit())
+    return {"rps": rps, "errors": errors}
 
 
-def warm_up(server, sessions, page, requests):
-    """Load a page from two threads (so both workers warm up) and check what it answers."""
-    headers = headers_for(sessions, page)
-
-    def one(count):
-        data = None
-        if page.method == "POST":
-            # A draft each: two first saves of one draft at once are a race of their own
-            # (tests/test_no_data_loss.py), not what this page measures.
-            data = urllib.parse.urlencode(pages.autosave_form(str(uuid.uuid4()), count)).encode()
-        status, _, body = fetch(
-            server.url + page.path, {**headers, "HX-Request": "true"} if data else headers, data
-        )
-        if status != 200:
-            raise SystemExit(f"bench: {page.name} {page.path} answered {status}, not 200")
-        if page.method == "GET" and page.name != "floor" and bool(headers) != (b"Log out" in body):
-            raise SystemExit(
-                f"bench: {page.name} {page.path} is not {'signed in' if headers else 'anonymous'}"
-            )
-
-    with ThreadPoolExecutor(2) as pool:
-        list(pool.map(one, range(requests)))
-
-
-def load(server, page, seconds, users, sessions_file):
-    """Run locust headless against one page; its figures from locust's CSV."""
-    prefix = OUT / f"locust-{page.name}"
-    env = dict(os.environ, BENCH_PAGE=page.name, BENCH_SESSIONS=str(sessions_file))
-    command = [
-        sys.executable, "-m", "locust",
-        "-f", str(BENCH / "locustfile.py"),
-        "--headless", "--only-summary",
-        "--users", str(users), "--spawn-rate", str(users),
-        "--run-time", f"{seconds}s", "--stop-timeout", "5",
-        "--host", server.url,
-        "--csv", str(prefix),
-        "--loglevel", "ERROR",
-        "--exit-code-on-error", "0",
-    ]  # fmt: skip
-    with open(OUT / f"locust-{page.name}.log", "w") as log_file:
-        subprocess.run(command, env=env, cwd=ROOT, check=True, stdout=log_file, stderr=subprocess.STDOUT)
-    with open(f"{prefix}_stats.csv", newline="") as f:
-        row = next((r for r in csv.DictReader(f) if r["Name"] == page.name), None)
-    with open(f"{prefix}_failures.csv", newline="") as f:
-        failures = [f"{r['Occurrences']}× {r['Error']}" for r in csv.DictReader(f) if r["Name"] == page.name]
-    if row is None:
-        nothing = float("nan")
-        failures.append(f"no request finished within {seconds} s")
-        return {
-            "requests": 0,
-            "errors": 1,
-            "rps": 0.0,
-            "p50": nothing,
-            "p95": nothing,
-            "p99": nothing,
-            "failures": failures,
-            "users": users,
-        }
-    return {
-        "requests": int(row["Request Count"]),
-        "errors": int(row["Failure Count"]),
-        "rps": float(row["Requests/s"]),
-        "p50": float(row["50%"]),
-        "p95": float(row["95%"]),
-        "p99": float(row["99%"]),
-        "failures": failures,
-        "users": users,
-    }
+def export(url, sessions, worker, worker_peak_mb):
+    """The heavy user's whole journal as a zip: seconds, the worker's CPU seconds, bytes and the
+    worker's peak memory."""
+    client = journey.Client(url, sessions["heavy"], sessions)
+    cpu = worker.cpu()[0]
+    started = time.perf_counter()
+    status, headers, body = client.request("GET", "/journal/export/")
+    took = time.perf_counter() - started
+    cpu = worker.cpu()[0] - cpu
+    client.close()
+    # A failure is reported, not fatal: gunicorn ends a worker busy for more than 30 s (a 500).
+    failed = None if status == 200 and body.startswith(b"PK") else f"answered {status} after {took:.0f} s"
+    return {"seconds": took, "cpu": cpu, "bytes": len(body), "peak_mb": worker_peak_mb(), "failed": failed}
 
 
 def machine():
@@ -175,86 +130,142 @@ def verdict(ok):
     return "met" if ok else "**missed**"
 
 
-def report(results, table, floors, options, setting, memory, floor_bytes):
-    floor = sum(r["rps"] for r in floors) / len(floors)
-    floor_cpu = sum(r["cpu_ms"] for r in floors) / len(floors)
-    spread = (max(r["rps"] for r in floors) - min(r["rps"] for r in floors)) / floor if floor else 0
+def commit():
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+
+
+def report(run, table, options, baseline):
+    floors = run["floors"]
+    floor_cpu = sum(f["cpu_ms"] for f in floors) / len(floors)
+    floor_rps = run["rps"].get("floor", {}).get("rps", 0)
+    spread = (max(f["cpu_ms"] for f in floors) - min(f["cpu_ms"] for f in floors)) / floor_cpu
     noisy = (
-        f" The two differ by {spread:.0%}: other programs were busy on this machine, so every figure "
-        "here moved with them; compare ratios from one run, not across runs."
+        f" The two differ by {spread:.0%}: other programs were busy on this machine and slowed its "
+        "caches and CPUs; compare ratios from one run, not across runs."
         if spread > NOISY
+        else ""
+    )
+    before = (
+        f" *Before*: the ratio in the run recorded in `bench/{baseline['file']}` "
+        f"(commit {baseline['commit']}, {baseline['date']})."
+        if baseline
         else ""
     )
     lines = [
         "# Benchmark results",
         "",
-        f"`make bench{' QUICK=1' if options.quick else ''}`, {datetime.datetime.now():%Y-%m-%d %H:%M}. "
-        f"{machine()}.",
+        f"`make bench{' QUICK=1' if options.quick else ''}` on commit {run['commit']}, {run['date']}. {machine()}.",
         "",
-        f"gunicorn with {WORKERS} sync workers, DEBUG off, {setting}. locust headless in a second process "
-        f"on the same machine over loopback, {options.users} users a page unless the table says otherwise, "
-        f"{options.seconds} s a page after a short warm-up; connections are not kept alive.",
+        f"{run['setting']}; gunicorn with one sync worker, DEBUG off. Journey mode: one client sends one "
+        "request at a time; each signed-in page is read right after the write that changes it "
+        "(*write before*), as a person meets it. *Worker CPU* is the worker's own CPU time for the "
+        "measured request alone (user + system, read from `/proc` before and after it, once the "
+        "worker is idle again), the mean over the requests. *Ratio* = the floor's CPU per request "
+        "(measured on its own, first and last, the mean of the two) / the page's: 1.0 would be as cheap "
+        "as a static file. *Floor after it*: the floor requested once more after each measured request; "
+        "it costs more there than on its own (the page's garbage and cold caches are left to it), so it "
+        "is shown to tell the machine's drift from the page's, not used for the ratio.",
         "",
-        f"The floor is the anonymous step page's exact bytes ({floor_bytes:,}) saved as a file and served "
+        f"The floor is the anonymous step page's exact bytes ({run['floor_bytes']:,}) saved as a file and served "
         f"by whitenoise in the same gunicorn, measured first and last: "
-        f"{' and '.join(str(round(r['rps'])) for r in floors)} req/s. *Ratio to floor* = the page's req/s "
-        f"/ {floor:.0f}, their mean. *Worker CPU* is the CPU time the gunicorn workers used during the "
-        f"page's run divided by its requests (the floor's: {floor_cpu:.2f} ms).{noisy}",
+        f"{' and '.join(format(f['cpu_ms'], '.2f') for f in floors)} ms of worker CPU a request.{noisy}{before}",
         "",
-        "| page | path | users | req/s | p50 ms | p95 ms | p99 ms | errors | worker CPU ms/req "
-        "| ratio to floor | target | |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        "| page | request | write before | requests | worker CPU ms | floor after it, ms | ratio | before | target | |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     missed = []
-    for name, r in results.items():
+    for name, r in run["pages"].items():
         page = table[name]
-        ratio = r["rps"] / floor if floor else 0
+        ratio = floor_cpu / r["cpu_ms"] if r["cpu_ms"] else 0
+        old = baseline["ratios"].get(name) if baseline else None
         goal, status = "", ""
         if name == "floor":
             ratio = 1.0
-        elif page.p50_ms:
-            goal, status = f"p50 ≤ {page.p50_ms} ms", verdict(r["p50"] <= page.p50_ms)  # False for nan
         elif page.target:
             goal, status = f"≥ {page.target:.2f}", verdict(ratio >= page.target)
         if status not in ("", "met"):
             missed.append(page.label)
         lines.append(
-            f"| {page.label} | `{page.method} {page.path}` | {r['users']} | {r['rps']:.0f} | {r['p50']:.0f} "
-            f"| {r['p95']:.0f} | {r['p99']:.0f} | {r['errors']} | {r['cpu_ms']:.2f} | {ratio:.2f} "
+            f"| {page.label} | `{page.method} {page.path}` | {page.write or ''} | {r['requests']} "
+            f"| {r['cpu_ms']:.2f} | {r['floor_cpu_ms']:.2f} | {ratio:.3f} | {'' if old is None else f'{old:.3f}'} "
             f"| {goal} | {status} |"
         )
-    errors = sum(r["errors"] for r in results.values())
-    lines += [
-        "",
-        f"- Errors, all pages: {errors} (target 0): {verdict(errors == 0)}.",
-        f"- Worker peak memory (VmHWM, the larger of the {WORKERS} workers, whole run): {memory:.0f} MB "
-        f"(target ≤ {MEMORY_MB} MB): {verdict(memory <= MEMORY_MB)}.",
-    ]
-    for name, r in results.items():
-        for failure in r["failures"][:3]:
-            lines.append(f"- {name}: {failure}")
-    if errors:
-        missed.append("errors")
-    if memory > MEMORY_MB:
+    light, heavy = (
+        run["pages"].get("progress"),
+        [run["pages"].get(n) for n in ("progress-heavy", "progress-recent")],
+    )
+    if light and all(heavy):
+        worst = max(h["cpu_ms"] for h in heavy) / light["cpu_ms"]
+        lines += ["", f"- `/progress/` of the heavier user against the light one: {worst:.2f}× (target ≤ 1.5×): "
+                      f"{verdict(worst <= 1.5)}."]  # fmt: skip
+        if worst > 1.5:
+            missed.append("/progress/ heavy within 1.5× of light")
+    ticks = sum(r["tick_cpu_ms"] * r["requests"] for r in run["pages"].values())
+    exact = sum(r["cpu_ms"] * r["requests"] for r in run["pages"].values())
+    lines.append(
+        f"- Cross-check: the same requests by `/proc/PID/stat` utime + stime (10 ms ticks): {ticks / 1000:.2f} s "
+        f"of CPU against {exact / 1000:.2f} s by the nanosecond count."
+    )
+    if run.get("export"):
+        e = run["export"]
+        lines.append(
+            f"- Export of the heavy user's {e['entries']:,} entries: {e['seconds']:.1f} s ({e['cpu']:.1f} s of worker "
+            f"CPU), {e['bytes'] / 2**20:.1f} MB zip (target ≤ 10 s): {verdict(e['seconds'] <= 10)}; worker peak memory after it "
+            f"{e['peak_mb']:.0f} MB (target ≤ {MEMORY_MB} MB): {verdict(e['peak_mb'] <= MEMORY_MB)}."
+        )
+        if e["failed"]:
+            lines.append(f"- The export failed: it {e['failed']}.")
+        if e["failed"] or e["seconds"] > 10 or e["peak_mb"] > MEMORY_MB:
+            missed.append("export")
+    lines.append(
+        f"- Worker peak memory (VmHWM, whole run): {run['memory']:.0f} MB (target ≤ {MEMORY_MB} MB): "
+        f"{verdict(run['memory'] <= MEMORY_MB)}."
+    )
+    if run["memory"] > MEMORY_MB:
         missed.append("worker memory")
+    if run["rps"]:
+        lines += [
+            "",
+            "## Requests per second (a second view)",
+            "",
+            f"wrk, one thread and two connections, {options.wrk_seconds} s a page, against the same one worker: the "
+            "same GET again and again, with no write between (nothing private is kept, so each is rendered "
+            "afresh). Wall-clock throughput, so it moves with whatever else the machine runs.",
+            "",
+            "| page | req/s | ratio to floor | errors |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for name, r in run["rps"].items():
+            ratio = r["rps"] / floor_rps if floor_rps else 0
+            lines.append(f"| {table[name].label} | {r['rps']:.0f} | {ratio:.3f} | {r['errors']} |")
     return "\n".join(lines) + "\n", missed
 
 
 def main():
     parser = argparse.ArgumentParser(description="Benchmark the site (see the docstring of bench/run.py).")
-    parser.add_argument(
-        "--quick", action="store_true", help="a few seconds a page, fewer pages: under a minute"
-    )
-    parser.add_argument("--seconds", type=int, help="seconds of load a page (15; 2 with --quick)")
-    parser.add_argument("--users", type=int, default=8, help="concurrent locust users a page (8)")
+    parser.add_argument("--quick", action="store_true", help="fewer requests and pages: about a minute")
+    parser.add_argument("--reads", type=int, help="measured requests a page (150; 20 with --quick)")
+    parser.add_argument("--seconds", type=float, help="at most this long a page, once 10 are done (20; 4)")
+    parser.add_argument("--wrk-seconds", type=int, help="seconds of wrk a page (5; 0 with --quick: none)")
     parser.add_argument(
         "--pages", help="comma-separated page names from bench/pages.py (the floor always runs)"
     )
     parser.add_argument(
-        "--write", action="store_true", help="write bench/results.md even with --quick or --pages"
+        "--write", action="store_true", help="write the results file even with --quick or --pages"
+    )
+    parser.add_argument(
+        "--baseline", action="store_true", help="keep this run's ratios as the *before* column of later runs"
     )
     options = parser.parse_args()
-    options.seconds = options.seconds or (2 if options.quick else 15)
+    options.reads = options.reads or (20 if options.quick else 150)
+    options.seconds = options.seconds or (4 if options.quick else 20)
+    if options.wrk_seconds is None:
+        options.wrk_seconds = 0 if options.quick else 5
     started = time.monotonic()
 
     if OUT.exists():
@@ -265,7 +276,7 @@ def main():
     postgres = urllib.parse.urlsplit(database_url).scheme in POSTGRES_SCHEMES
     if postgres:
         # A database of the bench's own beside DATABASE_URL's, made afresh, so a run never adds
-        # 10,000 entries to anyone's working data.
+        # 12,000 entries to anyone's working data.
         database_url = fresh_postgres_database(database_url, "_bench")
     redis_url = os.environ.get("REDIS_URL", "")
     setting = ("PostgreSQL" if postgres else "SQLite (WAL)") + (
@@ -290,56 +301,90 @@ def main():
     sessions_file = OUT / "sessions.json"
     prepare(env, sessions_file)
     sessions, table = pages.load(sessions_file)
-    floor_page = table["floor"]
+    if options.pages:
+        names = [n for n in options.pages.split(",") if n != "floor"]
+        unknown = [n for n in names if n not in table]
+        if unknown:
+            raise SystemExit(f"bench: no page {', '.join(unknown)}; pages: {', '.join(table)}")
+    else:
+        names = [n for n, p in table.items() if n != "floor" and (p.quick or not options.quick)]
 
+    run = {"setting": setting, "commit": commit(), "date": f"{datetime.datetime.now():%Y-%m-%d %H:%M}"}
     with open(OUT / "gunicorn.log", "w") as server_log:
-        server = Gunicorn(env, workers=WORKERS, log=server_log)
+        server = Gunicorn(env, workers=1, log=server_log)
         log(f"gunicorn on {server.url}")
         server.start()
         try:
             status, _, body = fetch(server.url + table["step-anon"].path)
             if status != 200:
                 raise SystemExit(f"bench: the anonymous step page answered {status}")
-            (floor_dir / floor_page.path.lstrip("/")).write_bytes(body)
-            # New workers, so whitenoise (which lists its files when it starts) serves the floor.
+            (floor_dir / table["floor"].path.lstrip("/")).write_bytes(body)
+            # A new worker, so whitenoise (which lists its files when it starts) serves the floor.
             server.reload()
             server.peaks.clear()
-            wait_until(lambda: fetch(server.url + floor_page.path)[2] == body, 30, "the floor file")
-
-            if options.pages:
-                names = [n for n in options.pages.split(",") if n != "floor"]
-                unknown = [n for n in names if n not in table]
-                if unknown:
-                    raise SystemExit(f"bench: no page {', '.join(unknown)}; pages: {', '.join(table)}")
-            else:
-                names = [n for n, p in table.items() if n != "floor" and (p.quick or not options.quick)]
-            results, floors = {}, []
+            wait_until(lambda: fetch(server.url + table["floor"].path)[2] == body, 30, "the floor file")
+            run["floor_bytes"] = len(body)
+            (pid,) = server.workers()
+            worker = journey.Worker(pid)
+            run["pages"], run["floors"], entry = {}, [], None
             for name in ["floor", *names, "floor"]:
-                page = table[name]
-                warm_up(server, sessions, page, 4 if options.quick else 20)
-                cpu = server.cpu_seconds()
-                r = load(server, page, options.seconds, page.users or options.users, sessions_file)
-                r["cpu_ms"] = 1000 * (server.cpu_seconds() - cpu) / max(r["requests"], 1)
-                if name == "floor":
-                    floors.append(r)
-                    results.setdefault("floor", r)
-                else:
-                    results[name] = r
-                log(
-                    f"{name:20} {r['rps']:6.0f} req/s  p50 {r['p50']:4.0f} ms  p95 {r['p95']:4.0f} ms  "
-                    f"errors {r['errors']}  worker peak so far {server.peak_mb():.0f} MB"
+                r = journey.run_page(
+                    server.url,
+                    sessions,
+                    table[name],
+                    worker,
+                    reads=options.reads,
+                    seconds=options.seconds,
+                    floor=table["floor"],
                 )
-            memory = server.peak_mb()
+                entry = r["entry"] or entry
+                if name == "floor":
+                    run["floors"].append(r)
+                    run["pages"].setdefault("floor", r)
+                else:
+                    run["pages"][name] = r
+                log(
+                    f"{name:16} {r['cpu_ms']:8.2f} ms worker CPU, floor {r['floor_cpu_ms']:.2f} "
+                    f"({r['requests']} requests, ticks "
+                    f"{r['tick_cpu_ms']:.2f})  wall p50 {r['wall_ms']:7.1f} ms  peak {server.peak_mb():.0f} MB"
+                )
+            run["rps"] = {}
+            if options.wrk_seconds:
+                for name in ["floor", *names]:
+                    if table[name].wrk:
+                        run["rps"][name] = r = wrk(
+                            server.url, sessions, table[name], entry, options.wrk_seconds
+                        )
+                        log(f"{name:16} {r['rps']:8.0f} req/s under wrk, errors {r['errors']}")
+            if not options.pages or "export" in options.pages:
+                run["export"] = export(server.url, sessions, worker, server.peak_mb)
+                run["export"]["entries"] = sessions["heavy_entries"]
+                e = run["export"]
+                log(f"export {e['seconds']:.1f} s, {e['cpu']:.1f} s CPU, worker peak {e['peak_mb']:.0f} MB")
+            run["memory"] = server.peak_mb()
         finally:
             server.stop()
             if redis_url:
                 delete_cache_keys(redis_url, CACHE_PREFIX)
 
-    text, missed = report(results, table, floors, options, setting, memory, len(body))
+    suffix = "-postgres" if postgres else ""
+    baseline_file = BENCH / f"baseline{suffix}.json"
+    floor_cpu = sum(f["cpu_ms"] for f in run["floors"]) / len(run["floors"])
+    ratios = {n: floor_cpu / r["cpu_ms"] for n, r in run["pages"].items() if n != "floor"}
+    (OUT / "run.json").write_text(json.dumps(run, indent=1))
+    if options.baseline:
+        baseline_file.write_text(
+            json.dumps({"commit": run["commit"], "date": run["date"], "ratios": ratios}, indent=1) + "\n"
+        )
+        log(f"wrote {baseline_file.relative_to(ROOT)}")
+    baseline = None
+    if baseline_file.exists() and not options.baseline:
+        baseline = {**json.loads(baseline_file.read_text()), "file": baseline_file.name}
+    text, missed = report(run, table, options, baseline)
     print()
     print(text)
     if options.write or not (options.quick or options.pages):
-        results_file = RESULTS_POSTGRES if postgres else RESULTS
+        results_file = BENCH / f"results{suffix}.md"
         results_file.write_text(text)
         log(f"wrote {results_file.relative_to(ROOT)}")
     log(

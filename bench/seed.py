@@ -1,7 +1,9 @@
 """Fill the benchmark database and write the sessions the load generator signs in with.
 
-200 users with progress and a few journal entries each, and one heavy user with 10,000 entries
-spread over every step. Rows are written with bulk_create; title and body are encrypted by the
+200 users with progress and a few journal entries each; among them a light user with 30 entries;
+and two heavy users, adversarial for the pages that summarise a journal: one with 10,000 entries
+spread over three years and every step, one with 2,000 entries all inside the last 90 days (the
+dashboard's mood chart and calendar window). Rows are written with bulk_create; title and body are encrypted by the
 model fields through journal.crypto.encrypt, exactly as the site stores them; body_html, excerpt
 and the blind search index come from the journal's own functions (markdown.render, excerpt_of,
 search.index_tokens), as Entry.save would make them. Sessions are created with the
@@ -24,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = "bench.invalid"
 HEAVY_EMAIL = f"heavy@{DOMAIN}"
+RECENT_EMAIL = f"recent@{DOMAIN}"
+LIGHT_ENTRIES = 30  # the first user's, the light one the journeys sign in as
 FIRST_STEP = "acknowledge-feelings"
 
 TEXT = (
@@ -79,14 +83,15 @@ def make_users(count, password_hash):
 
     from recovery.models import User
 
-    emails = [f"user{i:03d}@{DOMAIN}" for i in range(count)] + [HEAVY_EMAIL]
+    emails = [f"user{i:03d}@{DOMAIN}" for i in range(count)] + [HEAVY_EMAIL, RECENT_EMAIL]
     User.objects.bulk_create(User(username=e, email=e, password=password_hash) for e in emails)
     users = list(User.objects.filter(email__in=emails).order_by("email"))
     EmailAddress.objects.bulk_create(
         EmailAddress(user=u, email=u.email, verified=True, primary=True) for u in users
     )
     heavy = next(u for u in users if u.email == HEAVY_EMAIL)
-    return [u for u in users if u is not heavy], heavy
+    recent = next(u for u in users if u.email == RECENT_EMAIL)
+    return [u for u in users if u not in (heavy, recent)], heavy, recent
 
 
 def make_progress(rng, users, docs, rows):
@@ -167,7 +172,7 @@ def entry(rng, bodies, owner, docs, rows, index, created):
     )
 
 
-def make_entries(rng, users, heavy, heavy_count, docs, rows):
+def make_entries(rng, users, heavy, heavy_count, recent, recent_count, docs, rows):
     """Entries and their search tokens. bulk_create writes title, body, body_html and excerpt
     through the model's encrypted fields (journal.crypto.encrypt), as a save would."""
     from django.db import connection
@@ -179,13 +184,19 @@ def make_entries(rng, users, heavy, heavy_count, docs, rows):
     now = timezone.now()
     bodies = Bodies(rng)
     batch = []
-    for user in users:
-        for i in range(rng.randint(3, 5)):
+    for n, user in enumerate(users):
+        for i in range(LIGHT_ENTRIES if n == 0 else rng.randint(3, 5)):
             batch.append(entry(rng, bodies, user, docs, rows, i, now - timedelta(days=rng.randint(0, 60))))
-    # The heavy user wrote ten or so entries a day for about three years, newest first.
+    # The heavy user wrote nine or so entries a day for three years, newest first.
+    spacing = 3 * 365 * 24 * 60 // max(heavy_count, 1)
     for i in range(heavy_count):
-        created = now - timedelta(minutes=150 * i + rng.randint(0, 100))
+        created = now - timedelta(minutes=spacing * i + rng.randint(0, spacing - 1))
         batch.append(entry(rng, bodies, heavy, docs, rows, i, created))
+    # The recent one wrote all of theirs in the last 90 days: every day of the chart is full.
+    spacing = 89 * 24 * 60 // max(recent_count, 1)
+    for i in range(recent_count):
+        created = now - timedelta(minutes=spacing * i + rng.randint(0, spacing - 1))
+        batch.append(entry(rng, bodies, recent, docs, rows, i, created))
     meta = SearchToken._meta
     table = f"{meta.db_table} ({meta.get_field('entry').column}, {meta.get_field('owner').column}, "
     table += f"{meta.get_field('token').column})"
@@ -245,7 +256,7 @@ def make_session(user):
     }
 
 
-def seed(users_count, heavy_count, out, rng_seed=8):
+def seed(users_count, heavy_count, recent_count, out, rng_seed=8):
     from django.conf import settings
     from django.contrib.auth.hashers import make_password
     from django.db import connection, transaction
@@ -264,13 +275,16 @@ def seed(users_count, heavy_count, out, rng_seed=8):
         raise SystemExit(f"seed: run sync_content first; no Step rows for {', '.join(missing)}")
     with transaction.atomic():
         delete_previous()
-        users, heavy = make_users(users_count, make_password("bench password, never used"))
-        n_progress, n_ticks = make_progress(rng, users, docs, rows)
-        n_entries, n_tokens = make_entries(rng, users, heavy, heavy_count, docs, rows)
+        users, heavy, recent = make_users(users_count, make_password("bench password, never used"))
+        n_progress, n_ticks = make_progress(rng, [*users, heavy, recent], docs, rows)
+        n_entries, n_tokens = make_entries(rng, users, heavy, heavy_count, recent, recent_count, docs, rows)
     analyze(connection)
     sessions = [make_session(user) for user in users]
+    doc = lib.steps[FIRST_STEP]
     data = {
         "autosave": reverse("journal:autosave"),
+        "exercises": [e.id for e in doc.exercises],
+        "prompts": [p.id for p in doc.prompts],
         "session_cookie": settings.SESSION_COOKIE_NAME,
         "csrf_cookie": settings.CSRF_COOKIE_NAME,
         "step": FIRST_STEP,
@@ -279,12 +293,15 @@ def seed(users_count, heavy_count, out, rng_seed=8):
         "rare_term": RARE_TERM,
         "users": sessions,
         "heavy": make_session(heavy),
+        "recent": make_session(recent),
+        "heavy_entries": heavy_count,
     }
     Path(out).write_text(json.dumps(data, indent=1))
     took = time.monotonic() - started
     print(
-        f"seed: {len(users)} users + 1 heavy, {n_progress} progress rows, {n_ticks} ticks, "
-        f"{n_entries} entries ({heavy_count} for the heavy user), {n_tokens} search tokens, "
+        f"seed: {len(users)} users + 2 heavy, {n_progress} progress rows, {n_ticks} ticks, "
+        f"{n_entries} entries ({heavy_count} and {recent_count} for the heavy users, {LIGHT_ENTRIES} for the "
+        f"light one), {n_tokens} search tokens, "
         f"in {took:.1f} s"
     )
 
@@ -292,11 +309,12 @@ def seed(users_count, heavy_count, out, rng_seed=8):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=200)
-    parser.add_argument("--heavy", type=int, default=10_000, help="entries of the heavy user")
+    parser.add_argument("--heavy", type=int, default=10_000, help="entries of the heavy user, over 3 years")
+    parser.add_argument("--recent", type=int, default=2_000, help="entries of the other, in the last 90 days")
     parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "sessions.json"))
     args = parser.parse_args()
     setup_django()
-    seed(args.users, args.heavy, args.out)
+    seed(args.users, args.heavy, args.recent, args.out)
 
 
 if __name__ == "__main__":

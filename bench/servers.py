@@ -201,18 +201,6 @@ class Gunicorn:
         self.record()
         return max(self.peaks.values(), default=0) / 2**20
 
-    def cpu_seconds(self):
-        """User and system CPU time the workers have used so far: unlike requests per second,
-        it leaves out time spent waiting for a CPU, though not the slowdown of sharing one."""
-        total = 0
-        for pid in self.workers():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-        return total / os.sysconf("SC_CLK_TCK")
-
     def reload(self, wait=True):
         """Replace the workers gracefully (SIGHUP), as a deploy does; wait for the new ones."""
         old = set(self.workers())

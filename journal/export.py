@@ -37,6 +37,8 @@ PROGRESS_LINE = (
     "safety-plan.md your safety plan, if you made one\n"
     "counters.json  the counters you keep, with their earlier counts\n"
 )
+# libyaml's dumper where PyYAML has it: the pure-Python one took most of a 10,000-entry export.
+YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def _iso(moment):
@@ -79,7 +81,7 @@ def _markdown_file(record):
         "code": record["code"],
     }
     front = {k: v for k, v in front.items() if v not in (None, "")}
-    header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=100)
+    header = yaml.dump(front, Dumper=YAML_DUMPER, allow_unicode=True, sort_keys=False, width=100)
     return f"---\n{header}---\n\n{record['body']}\n"
 
 
@@ -140,18 +142,14 @@ def build_archive(user, include_progress=False):
     records = []
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        entries = Entry.objects.all_for(user).select_related("step").order_by("created_at", "id")
+        entries = Entry.objects.all_for(user).select_related("step").defer("body_html", "excerpt")
+        entries = entries.order_by("created_at", "id")
         for entry in entries.iterator(chunk_size=500):
             record = _entry_record(entry, steps)
             records.append(record)
             archive.writestr(_file_name(record), _markdown_file(record))
-        document = {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "exported_at": _iso(timezone.now()),
-            "entries": records,
-        }
-        archive.writestr("entries.json", json.dumps(document, ensure_ascii=False, indent=2))
+        document = {"format": FORMAT, "version": FORMAT_VERSION, "exported_at": _iso(timezone.now())}
+        archive.writestr("entries.json", _entries_json(document, records))
         if include_progress:
             archive.writestr("progress.json", json.dumps(_progress(user), ensure_ascii=False, indent=2))
             if plan := _safety_plan(user):
@@ -160,6 +158,15 @@ def build_archive(user, include_progress=False):
         readme = README.format(site=settings.SITE_NAME, progress=PROGRESS_LINE if include_progress else "")
         archive.writestr("README.txt", readme)
     return buffer.getvalue()
+
+
+def _entries_json(document, records):
+    """The document with its entries, one entry a line: still easy to read and compare, and
+    written by json's C encoder (indent= takes the pure-Python one, a third of the time of a
+    10,000-entry export)."""
+    head = json.dumps(document, ensure_ascii=False)[:-1]
+    lines = ",\n".join(json.dumps(record, ensure_ascii=False) for record in records)
+    return f'{head}, "entries": [\n{lines}\n]}}\n'
 
 
 def export_response(user, include_progress=False):

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
 from journal import search
@@ -71,27 +71,38 @@ class EntryQuerySet(models.QuerySet):
         return answered
 
     def counts_per_step(self):
-        """[(step slug, prompt id, entries)] for every step and prompt written about."""
+        """[(step id, prompt id, entries)] for every step and prompt written about.
+
+        Grouped in the order of the index entry_owner_step_prompt and counted from it alone: no
+        join, no sort and no table row read, however many entries there are.
+        """
         return (
             self.filter(step__isnull=False)
-            .values_list("step__slug", "prompt")
-            .annotate(n=models.Count("id"))
+            .values_list("step_id", "prompt")
+            .annotate(n=models.Count("*"))
             .order_by()
         )
 
     def days_since(self, moment):
-        """{local date: average mood or None} for each day from `moment` on with an entry.
+        """{local date: average mood or None} for each day from `moment` on with an entry."""
+        return dict(self.moods_per_day(moment))
 
-        Grouped in the database, so a journal of 10,000 entries costs what one of 30 does.
+    def moods_per_day(self, moment):
+        """(local date, average mood or None) for each day from `moment` on with an entry.
+
+        Grouped in the database from the index entry_owner_day_mood alone, so a journal of
+        10,000 entries costs about what one of 30 does. When the site's time zone is UTC the
+        stored moment's date is the day, read natively by every database; TruncDate would convert
+        each row in Python on SQLite (a function Django registers there), a cost per entry.
         """
-        rows = (
+        utc = timezone.get_current_timezone_name() == "UTC"
+        return (
             self.filter(created_at__gte=moment)
-            .annotate(day=TruncDate("created_at"))
+            .annotate(day=Cast("created_at", models.DateField()) if utc else TruncDate("created_at"))
             .values_list("day")
             .annotate(mood=models.Avg("mood"))
             .order_by()
         )
-        return dict(rows)
 
     def matching(self, user, query):
         """Entries whose title or body hold every word of the query, through the blind index."""
@@ -140,6 +151,8 @@ class Entry(models.Model):
         indexes = [
             models.Index(fields=["owner", "deleted_at", "-created_at", "-id"], name="entry_owner_recent"),
             models.Index(fields=["owner", "deleted_at", "step", "prompt"], name="entry_owner_step_prompt"),
+            # The dashboard's moods per day (days_since) read from the index alone.
+            models.Index(fields=["owner", "deleted_at", "created_at", "mood"], name="entry_owner_day_mood"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -208,7 +221,8 @@ class SearchToken(models.Model):
     token = models.CharField(max_length=search.TOKEN_LENGTH)
 
     class Meta:
-        indexes = [models.Index(fields=["owner", "token"], name="search_owner_token")]
+        # With the entry in it, a search reads its matches from the index alone.
+        indexes = [models.Index(fields=["owner", "token", "entry"], name="search_owner_token_entry")]
         constraints = [
             models.UniqueConstraint(fields=["entry", "token"], name="search_token_once_per_entry"),
         ]

@@ -52,6 +52,16 @@ def step_id(slug):
     return _step_ids[slug]
 
 
+def step_ids(slugs):
+    """{slug: id} of those slugs with a live Step row, from the same map, read again once when
+    one is missing (a step added since)."""
+    slugs = list(slugs)
+    if any(slug not in _step_ids for slug in slugs):
+        _step_ids.clear()
+        _step_ids.update(Step.objects.live().values_list("slug", "id"))
+    return {slug: _step_ids[slug] for slug in slugs if slug in _step_ids}
+
+
 def forget_step_ids():
     _step_ids.clear()
 

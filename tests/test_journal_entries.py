@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 
 from journal import crypto
 from journal.models import Entry
@@ -311,3 +312,16 @@ def test_search_without_a_searchable_word_says_so(owner, owner_client):
     response = owner_client.get("/journal/?q=a+!")
     assert response.status_code == 400
     assert "Search for whole words of two letters or more." in response.content.decode()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan; PostgreSQL picks by table size")
+def test_search_reads_its_matches_from_the_index_alone(owner):
+    plan = Entry.objects.for_user(owner).matching(owner, "river").explain()
+    assert "USING COVERING INDEX search_owner_token_entry" in plan
+
+
+def test_entry_page_right_after_the_save_takes_three_queries(owner_client, django_assert_max_num_queries):
+    response = owner_client.post("/journal/new/", entry_data(title="Just written"))
+    with django_assert_max_num_queries(3):  # session, user, the entry with its step
+        page = owner_client.get(response["Location"])
+    assert "Just written" in page.content.decode()

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from journal.models import Entry
@@ -303,3 +305,45 @@ def test_a_first_visit_then_complete_in_one_request_stores_one_row(owner, steps)
     tracker.visit(doc)
     tracker.complete(doc)
     assert StepProgress.objects.get(user=owner, step__slug="reflect").status == "completed"
+
+
+def test_dashboard_reads_as_many_rows_for_600_entries_as_for_3(owner_client, owner, steps):
+    """Counts per step and moods per day are grouped in the database: the page sends the same
+    queries however long the journal is, and none of them returns a row per entry."""
+
+    def queries():
+        owner_client.get("/steps/reflect/")
+        with CaptureQueriesContext(connection) as captured:
+            assert owner_client.get("/progress/").status_code == 200
+        return [q["sql"] for q in captured.captured_queries]
+
+    now = timezone.now()
+    make = [Entry(owner=owner, step=steps["reflect"], mood=3, body="x", created_at=now) for _ in range(3)]
+    Entry.objects.bulk_create(make)
+    few = queries()
+    Entry.objects.bulk_create(
+        Entry(
+            owner=owner,
+            step=list(steps.values())[i % 12],
+            mood=1 + i % 5,
+            body="x",
+            created_at=now - timedelta(hours=i),
+        )
+        for i in range(600)
+    )
+    many = queries()
+    assert len(many) == len(few) <= 6
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan; PostgreSQL picks by table size")
+def test_dashboard_groups_from_indexes_alone(owner, steps):
+    entries = Entry.objects.for_user(owner)
+    since = timezone.now() - timedelta(days=90)
+    assert "USING COVERING INDEX entry_owner_step_prompt" in entries.counts_per_step().explain()
+    assert "USING COVERING INDEX entry_owner_day_mood" in entries.moods_per_day(since).explain()
+
+
+def test_today_after_a_tick_is_read_in_few_queries(owner_client, steps, django_assert_max_num_queries):
+    owner_client.post("/steps/reflect/exercises/signs-check/", {"done": "1"})
+    with django_assert_max_num_queries(12):
+        assert "Welcome back" in owner_client.get("/").content.decode()
