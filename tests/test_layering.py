@@ -48,3 +48,14 @@ def test_no_import_of_our_own_apps_hides_inside_a_function(app):
                     if any(name in {"recovery", "journal", "me"} for name in imported(node)):
                         hidden.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert hidden == []
+
+
+def test_templates_write_urls_one_way():
+    """{% link %} everywhere: no {% url %}, and no hard-coded path to a private page."""
+    templates = sorted((ROOT / "templates").rglob("*.html"))
+    wrong = [
+        str(path.relative_to(ROOT))
+        for path in templates
+        if "{% url " in path.read_text() or 'href="/journal/' in path.read_text()
+    ]
+    assert wrong == []

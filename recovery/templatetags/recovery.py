@@ -32,9 +32,12 @@ def _reverse(name, args):
 
 @register.simple_tag
 def link(name, *args):
-    """{% url %}, remembered: our URLs never change while the process runs, and reversing
-    them was a quarter of a step page's time."""
-    return _reverse(name, args)
+    """{% url %}, the one way our templates write a URL, remembered for names and step slugs:
+    our URLs never change while the process runs, and reversing them was a quarter of a step
+    page's time. A URL with an entry's or a draft's code (a UUID) is never kept."""
+    if all(isinstance(arg, str) for arg in args):
+        return _reverse(name, args)
+    return reverse(name, args=args)
 
 
 @register.filter
