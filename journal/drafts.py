@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
@@ -175,6 +175,9 @@ def discard_draft(request, code):
     draft = draft_or_404(request, code)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
+    if request.POST.get("confirm") != "yes":
+        # One tap must never lose writing: show it once more and ask.
+        return render(request, "journal/discard.html", {"draft": draft})
     entry = draft.entry
     with transaction.atomic():
         draft.delete()

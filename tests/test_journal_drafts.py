@@ -91,12 +91,25 @@ def test_an_edit_draft_is_offered_on_that_entry_and_restores_its_base_version(ow
     assert "You have unsaved writing" not in owner_client.get("/journal/new/").content.decode()
 
 
-def test_discarding_a_draft_removes_it(owner, owner_client):
-    autosave(owner_client, body="never mind")
+def test_one_tap_on_discard_asks_first_and_loses_nothing(owner, owner_client):
+    autosave(owner_client, body="Words I Might Still Want")
     draft = Draft.objects.get(owner=owner)
     response = owner_client.post(f"/journal/drafts/{draft.code}/discard/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Discard this draft?" in page and "Words I Might Still Want" in page
+    assert Draft.objects.filter(pk=draft.pk).exists()
+    response = owner_client.post(f"/journal/drafts/{draft.code}/discard/", {"confirm": "yes"})
     assert response.status_code == 302
     assert not Draft.objects.exists()
+
+
+def test_the_journal_list_offers_unsaved_writing_instead_of_nothing_here_yet(owner, owner_client):
+    autosave(owner_client, body="Half a thought, Written Late")
+    draft = Draft.objects.get(owner=owner)
+    page = owner_client.get("/journal/").content.decode()
+    assert "Half a thought, Written Late" in page
+    assert f'href="/journal/new/?draft={draft.code}">Continue writing</a>' in page
 
 
 def test_autosave_over_the_limit_is_refused_with_a_message(owner_client):
