@@ -82,6 +82,34 @@ def test_visitor_ticks_an_exercise_then_signs_up_and_keeps_it(new_context, mailo
     expect(exercises_cell(page, first)).to_have_text(f"1 of {len(first.exercises)}")
 
 
+# 1b. Not only the first: three people sign up one after another, each verifies and signs in.
+
+
+def test_three_people_sign_up_in_a_row_and_each_can_write(new_context, mailoutbox):
+    for n, email in enumerate(["first.person@example.com", "second.person@example.com", "third@example.com"]):
+        page = new_context().new_page()
+        page.goto("/accounts/signup/")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_label("Password (again)").fill(PASSWORD)
+        page.locator("main").get_by_role("button", name="Sign up").click()
+        expect(heading(page)).to_have_text("Check your email")
+        assert len(mailoutbox) == n + 1, [m.subject for m in mailoutbox]
+        link = re.search(r"https?://\S+/accounts/confirm-email/\S+", mailoutbox[-1].body)
+        page.goto(link.group(0))
+        page.locator("main").get_by_role("button", name="Yes, confirm it").click()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        page.goto("/journal/new/")
+        page.get_by_label("Title").fill(f"Entry of person {n}")
+        page.locator("textarea[name=body]").fill("Written after signing up.")
+        page.locator("main").get_by_role("button", name="Save entry").click()
+        expect(heading(page)).to_have_text(f"Entry of person {n}")
+        page.goto("/journal/")
+        for other in range(3):
+            expect(page.get_by_text(f"Entry of person {other}")).to_have_count(1 if other == n else 0)
+        page.context.close()
+
+
 # 2. Writing from a step's prompt: prompt above the editor, autosave, reload, save, answered.
 
 
