@@ -109,20 +109,22 @@ def run_manage(*args, **env):
     )
 
 
-def test_check_deploy_with_production_settings_reports_nothing():
+def production(**env):
+    """The environment of a production server that is set up right, with `env` changed."""
     from cryptography.fernet import Fernet
 
-    result = run_manage(
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-        DEBUG="false",
-        SECRET_KEY="x" * 20 + "a-real-looking-secret-key-for-production-0123456789",
-        JOURNAL_KEYS=Fernet.generate_key().decode(),
-        ALLOWED_HOSTS="mending.example",
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-    )
+    return {
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 20 + "a-real-looking-secret-key-for-production-0123456789",
+        "JOURNAL_KEYS": Fernet.generate_key().decode(),
+        "ALLOWED_HOSTS": "mending.example",
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        **env,
+    }
+
+
+def test_check_deploy_with_production_settings_reports_nothing():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **production())
     assert result.returncode == 0, result.stdout + result.stderr
     output = result.stdout + result.stderr
     # Only Info may be listed: crisis lines that a person has yet to verify (content.I001).
@@ -131,30 +133,14 @@ def test_check_deploy_with_production_settings_reports_nothing():
 
 
 def test_production_refuses_to_start_without_an_email_backend():
-    from cryptography.fernet import Fernet
-
-    result = run_manage(
-        "check",
-        DEBUG="false",
-        SECRET_KEY="s" * 50,
-        JOURNAL_KEYS=Fernet.generate_key().decode(),
-        EMAIL_BACKEND="",
-    )
+    result = run_manage("check", **production(EMAIL_BACKEND=""))
     assert result.returncode != 0
     assert "EMAIL_BACKEND must be set when DEBUG is off" in result.stderr
 
 
 def test_check_deploy_says_a_console_email_backend_leaks_reset_links():
-    from cryptography.fernet import Fernet
-
     result = run_manage(
-        "check",
-        "--deploy",
-        DEBUG="false",
-        SECRET_KEY="x" * 20 + "a-real-looking-secret-key-for-production-0123456789",
-        JOURNAL_KEYS=Fernet.generate_key().decode(),
-        ALLOWED_HOSTS="mending.example",
-        EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
+        "check", "--deploy", **production(EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend")
     )
     assert "recovery.W002" in result.stdout + result.stderr
     assert "password-reset links" in result.stdout + result.stderr
