@@ -99,11 +99,11 @@ def test_signing_in_with_capitals_in_the_password_stays_on_the_page(context, mak
     page.wait_for_load_state()
     page.get_by_label("Email").click()
     type_like_a_person(page, user.email, rng)
-    page.get_by_label("Password:", exact=True).click()
+    page.get_by_label("Password", exact=True).click()
     type_like_a_person(page, PASSWORD, rng)
     assert_still_here(page, "/accounts/login/")
-    page.locator("main").get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    page.locator("main").get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def test_three_bare_shift_presses_in_the_middle_of_writing_exit(writer, rng):
@@ -166,7 +166,7 @@ def test_exit_button_without_javascript_leaves_the_site_and_signs_out(new_contex
 
     page.go_back()  # the page left, asked for afresh: no longer signed in
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/journal/$"))
-    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
 
 
 # 3. Nothing of the journal stays in the browser's storage after signing out or leaving.
@@ -238,8 +238,8 @@ def test_signing_out_leaves_no_journal_text_in_the_browser(new_context, sign_in,
     expect(page.locator("#entry-list")).to_contain_text("2 entries")
     as_an_older_version_left_it(page)
 
-    page.get_by_role("button", name="Log out").click()
-    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
     assert_nothing_kept(page)
 
 
@@ -254,7 +254,7 @@ def test_quick_exit_leaves_no_journal_text_in_the_browser(context, sign_in, pers
 
     while "weather.example" in page.url or "/journal/" in page.url:
         page.go_back()  # back through history to the first page of ours left in it
-    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
     assert_nothing_kept(page)
 
 
@@ -275,9 +275,9 @@ def test_writing_in_progress_is_kept_as_a_draft_when_leaving(context, writer, pe
     page = context.new_page()
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(person.email)
-    page.get_by_label("Password:", exact=True).fill(person.raw_password)
-    page.locator("main").get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    page.get_by_label("Password", exact=True).fill(person.raw_password)
+    page.locator("main").get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     page.goto("/journal/new/")
     offers = page.get_by_role("link", name="Continue writing")
     expect(offers).to_have_count(1)
@@ -302,7 +302,7 @@ def test_back_after_quick_exit_shows_no_search_words(context, sign_in, person, r
     expect(page).to_have_url(EXIT_URL)
 
     page.go_back()
-    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
     assert "marmalade" not in page.url
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/journal/$"))
     expect(page.locator("body")).not_to_contain_text("marmalade")
