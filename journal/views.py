@@ -84,9 +84,9 @@ def entry_list(request):
         # Offered once, on the full page the delete redirected to; a filter swap keeps it for then.
         "undo": None if partial else request.session.pop(UNDO_KEY, None),
         # Writing that was never saved as an entry waits here too, not only in the editor.
-        "offered": [] if partial else list(
-            Draft.objects.for_user(request.user).pending().select_related("step", "entry")[:5]
-        ),
+        "offered": []
+        if partial
+        else list(Draft.objects.for_user(request.user).pending().select_related("step", "entry")[:5]),
     }
     template = "journal/list.html#entry-list" if partial else "journal/list.html"
     return render(request, template, context, status=status)

@@ -18,6 +18,7 @@ from journal import checkin
 from journal.models import Counter, CounterReset, Entry, Mood
 from recovery import progress
 from recovery.content import library
+from recovery.models import ExerciseTick, StepProgress
 
 MAX_COUNTERS = 10
 TODAY = "/"
@@ -39,6 +40,10 @@ def prompt_for(user, step):
     except progress.Step.DoesNotExist:
         answered = {}
     return next((p for p in step.prompts if p.id not in answered), step.prompts[0])
+
+
+def tracking_started(user):
+    return StepProgress.objects.filter(user=user).exists() or ExerciseTick.objects.filter(user=user).exists()
 
 
 def today_context(request, **extra):
@@ -78,8 +83,12 @@ def today_context(request, **extra):
 @never_cache
 def today(request):
     """The signed-in user (home calls this for them): today's page."""
-    # Set at sign-up (recovery.signals): the first visit says "Welcome", not "Welcome back".
-    first_visit = request.session.pop("first_visit", False)
+    # "Welcome", not "Welcome back", on the first visit: set at sign-up (recovery.signals) in
+    # the browser that signed up, and true anywhere for an account that has done nothing yet
+    # (confirmed by email in another browser, then signed in there).
+    first_visit = request.session.pop("first_visit", False) or not (
+        tracking_started(request.user) or Entry.objects.all_for(request.user).exists()
+    )
     return render(request, "me/today.html", today_context(request, first_visit=first_visit))
 
 

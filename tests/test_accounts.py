@@ -47,6 +47,7 @@ def test_signup_verify_login_logout(client):
     assert "What brings you here?" in response.content.decode()
     # The first visit after signing up is a welcome, not a welcome back.
     assert "<p>Welcome. We are glad you are here." in client.get("/").content.decode()
+    client.post("/progress/check-in/", {"mood": "3", "note": ""})
     assert "<p>Welcome back." in client.get("/").content.decode()
     assert client.get("/progress/").status_code == 200
 

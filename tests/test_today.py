@@ -227,3 +227,16 @@ def test_counters_are_in_the_download_and_re_encrypted_on_rotation(owner_client,
     call_command("rotate_journal_keys", stdout=io.StringIO())
     settings.JOURNAL_KEYS = settings.JOURNAL_KEYS[:1]
     assert Counter.objects.get(pk=counter.pk).name == "since the move"
+
+
+def test_a_new_account_confirmed_in_another_browser_is_welcomed_not_welcomed_back(owner_client):
+    """Signed in by the form in a browser that never saw the sign-up: nothing done yet."""
+    page = owner_client.get("/").content.decode()
+    assert "Welcome. We are glad you are here." in page
+    assert 'href="/start/"' in page
+
+
+def test_the_check_in_on_today_uses_the_labelled_mood_tiles(owner_client):
+    page = owner_client.get("/").content.decode()
+    section = page[page.index('id="today-checkin"') :]
+    assert section.count('class="choice__tile"') == 5
