@@ -42,8 +42,9 @@ def helplines():
     """The professionals section to start from: the help page's crisis lines, one a line."""
     lines = [EMERGENCY]
     page = library().pages.get("help")
+    # The first line of each country: the plan stays one printed page; the help page has the rest.
     for group in (page.meta.get("crisis_lines") or []) if page else []:
-        for line in group.get("lines") or []:
+        for line in (group.get("lines") or [])[:1]:
             ways = [f"Call {line['call']}" if line.get("call") else "", _text_way(line)]
             lines.append(f"{line['name']} ({group['country']}): {', '.join(w for w in ways if w)}")
     return "\n".join(lines)
