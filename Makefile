@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve jobs test lint format check bench clean
+.PHONY: run serve jobs test fuzz lint format check bench clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ test: $(VENV)/.installed-dev
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check --fail-level WARNING
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The hostile-input tests with many more examples than `make test` gives them (minutes, not seconds).
+fuzz: $(VENV)/.installed-dev
+	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest tests/test_fuzz_doors.py tests/test_journal_import.py tests/test_markdown_safety.py $(PYTEST_ARGS)
 
 # Each page right after the write that changes it, as worker CPU per request against a static
 # file (bench/README.md). QUICK=1 for a short run; with DATABASE_URL=postgres://... (and REDIS_URL)

@@ -27,6 +27,7 @@ from journal.forms import BODY_LIMIT, EntryForm, FilterForm, ImportForm, clean_l
 from journal.models import TRASH_DAYS, Draft, Entry, Mood
 from recovery import markdown
 from recovery.content import library
+from recovery.middleware import DATABASE_DOWN, RETRY_AFTER
 
 PER_PAGE = 20
 UNDO_KEY = "journal_undo"  # the code of the entry just moved to the trash, never its text
@@ -50,6 +51,39 @@ def entry_view(*methods, scope="for_user"):
         return wrapper
 
     return decorator
+
+
+def keeps_words(view):
+    """An editor save that meets a database that does not answer is a 503 with the editor again and
+    the words in it. When even the editor needs the database (the session, the user), the error
+    goes on to DatabaseUnavailableMiddleware, whose plain page keeps the words instead."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except DATABASE_DOWN as exc:
+            if request.method != "POST":
+                raise
+            try:
+                response = _unsaved_page(request, kwargs.get("code"))
+            except DATABASE_DOWN:
+                raise exc from None
+            response["Retry-After"] = str(RETRY_AFTER)
+            return response
+
+    return wrapper
+
+
+@sensitive_variables()
+def _unsaved_page(request, code):
+    # Unbound, so that nothing is validated against the database that just failed.
+    posted = {
+        name: request.POST.get(name, "") for name in ("title", "body", "mood", "step", "prompt", "version")
+    }
+    posted["draft"] = request.POST.get("draft") or uuid.uuid4()
+    entry = Entry(code=code) if code else None
+    return _form_page(request, EntryForm(initial=posted, entry=entry), entry, unavailable=True, status=503)
 
 
 # Reading
@@ -136,7 +170,7 @@ def _preview(body):
     return markdown.render(body).html
 
 
-def _form_page(request, form, entry=None, *, preview=None, link_errors=(), status=200):
+def _form_page(request, form, entry=None, *, preview=None, link_errors=(), unavailable=False, status=200):
     """The editor page, for a new entry or an edit, with whatever the user has typed so far."""
     slug, prompt_id = form.link()
     if form.is_bound and preview is None and (form.has_error("step") or form.has_error("prompt")):
@@ -163,6 +197,7 @@ def _form_page(request, form, entry=None, *, preview=None, link_errors=(), statu
         "preview": preview,
         "show_errors": form.is_bound and preview is None,
         "link_errors": link_errors,
+        "unavailable": unavailable,
     }
     if request.method == "GET" and "draft" not in request.GET:
         drafts = Draft.objects.for_user(request.user).pending().select_related("step")
@@ -175,6 +210,7 @@ def _form_page(request, form, entry=None, *, preview=None, link_errors=(), statu
 @sensitive_post_parameters(*TEXT_FIELDS)
 @sensitive_variables()
 @private
+@keeps_words
 @login_required
 @require_http_methods(["GET", "POST"])
 def new(request):
@@ -220,6 +256,7 @@ def new(request):
 @sensitive_post_parameters(*TEXT_FIELDS)
 @sensitive_variables()
 @private
+@keeps_words
 @login_required
 @entry_view("GET", "POST", scope="all_for")
 def edit(request, entry):

@@ -1,3 +1,4 @@
+import logging
 import time
 from functools import cache
 from urllib.parse import urlsplit, urlunsplit
@@ -5,9 +6,14 @@ from urllib.parse import urlsplit, urlunsplit
 from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
-from django.http import QueryDict
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, QueryDict
+from django.middleware.csrf import get_token
 from django.shortcuts import resolve_url
+from django.template.loader import render_to_string
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 # What the browser is told to forget when a session ends: its HTTP cache, and the site's
 # sessionStorage, localStorage and Cache Storage, where a page or a snapshot of it could linger.
@@ -30,7 +36,8 @@ class SecurityHeadersMiddleware:
         if response.status_code == 302 and response.get("Location", "").startswith(_login_url() + "?"):
             response["Location"] = _without_private_query(response["Location"])
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and "Cache-Control" not in response:
+        # Cache-Control first: a page that set its own (the 503 below) must not need the database.
+        if "Cache-Control" not in response and user is not None and user.is_authenticated:
             response["Cache-Control"] = "private, no-store"
         return response
 
@@ -79,3 +86,53 @@ class SessionActivityMiddleware:
                 )
                 request.session["_seen"] = now
         return self.get_response(request)
+
+
+# A database that does not answer (down, restarting, unreachable, out of connections, locked):
+# nothing was saved, and trying again in a moment is the right thing to do.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+RETRY_AFTER = 5  # seconds
+KEPT_TEXT = ("title", "body")
+NOT_KEPT = (*KEPT_TEXT, "csrfmiddlewaretoken", "preview")
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that meets a database that does not answer answers 503, not 500 (recovery.views.
+    server_error does the same when a middleware meets it first)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DATABASE_DOWN):
+            return database_unavailable(request, exception)
+        return None
+
+
+def database_unavailable(request, exception):
+    """503 with Retry-After and a page made without the database. A post that carried words (the
+    journal editor) gets them back on the page in a form that posts them again: nothing was saved,
+    and nothing is lost."""
+    # The error's name only: the request holds journal text, and the message may quote it.
+    logger.warning("Database unavailable: %s %s (%s)", request.method, request.path, type(exception).__name__)
+    kept = None
+    if request.method == "POST":
+        try:
+            posted = request.POST
+        except Exception:  # a body that cannot be read changes nothing: the answer is still 503
+            posted = QueryDict()
+        if any(name in posted for name in KEPT_TEXT):
+            kept = {
+                "action": request.path,
+                "title": posted.get("title", ""),
+                "body": posted.get("body", ""),
+                "hidden": [(name, value) for name, value in posted.items() if name not in NOT_KEPT],
+            }
+    context = {"kept": kept, "csrf_token": get_token(request), "retry_after": RETRY_AFTER}
+    response = HttpResponse(render_to_string("503.html", context), status=503)
+    response["Retry-After"] = str(RETRY_AFTER)
+    response["Cache-Control"] = "private, no-store"
+    return response

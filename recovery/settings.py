@@ -122,6 +122,8 @@ MIDDLEWARE = [
     # Above whitenoise, so static files carry the same CSP and Permissions-Policy as pages.
     "csp.middleware.CSPMiddleware",
     "recovery.middleware.SecurityHeadersMiddleware",
+    # A view that meets a database that does not answer: 503 and the words kept, never a 500.
+    "recovery.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -27,3 +27,4 @@ urlpatterns = [
 ]
 
 handler404 = "recovery.views.not_found"
+handler500 = "recovery.views.server_error"

@@ -1,15 +1,19 @@
 """Views of the path that need nothing but the path: plain pages, step actions, health and
 errors. Pages that also show a person's journal live in me/."""
 
+import sys
+
 from django.contrib import messages
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from recovery import progress
 from recovery.content import library
+from recovery.middleware import DATABASE_DOWN, database_unavailable
 
 
 @require_GET
@@ -85,3 +89,12 @@ def csrf_failure(request, reason=""):
 
 def not_found(request, exception=None):
     return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    """500, or 503 when the database does not answer: a middleware that reads the session or the
+    user meets that before any view does, and no process_exception sees it."""
+    exception = sys.exc_info()[1]
+    if isinstance(exception, DATABASE_DOWN):
+        return database_unavailable(request, exception)
+    return defaults.server_error(request)
