@@ -14,8 +14,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     # Pages link the icon; browsers and tools that ask for /favicon.ico anyway are sent to it.
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("img/icon.svg"), permanent=True)),
-    # Pages link the icon; browsers and tools that ask for /favicon.ico anyway are sent to it.
-    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("img/icon.svg"), permanent=True)),
     path("steps/<str:slug>/complete/", views.complete, name="step_complete"),
     path("steps/<str:slug>/revisit/", views.revisit, name="step_revisit"),
     path("steps/<str:slug>/exercises/<str:exercise_id>/", views.tick, name="exercise_tick"),
