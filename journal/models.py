@@ -83,10 +83,6 @@ class EntryQuerySet(models.QuerySet):
             .order_by()
         )
 
-    def days_since(self, moment):
-        """{local date: average mood or None} for each day from `moment` on with an entry."""
-        return dict(self.moods_per_day(moment))
-
     def moods_per_day(self, moment):
         """(local date, average mood or None) for each day from `moment` on with an entry.
 
@@ -151,7 +147,7 @@ class Entry(models.Model):
         indexes = [
             models.Index(fields=["owner", "deleted_at", "-created_at", "-id"], name="entry_owner_recent"),
             models.Index(fields=["owner", "deleted_at", "step", "prompt"], name="entry_owner_step_prompt"),
-            # The dashboard's moods per day (days_since) read from the index alone.
+            # The dashboard's moods per day (moods_per_day) read from the index alone.
             models.Index(fields=["owner", "deleted_at", "created_at", "mood"], name="entry_owner_day_mood"),
         ]
         constraints = [

@@ -91,7 +91,8 @@ def dashboard_context(request):
     today = timezone.localdate()
     period = chart_days(request)
     first_day = today - timedelta(days=max(period, CALENDAR_DAYS) - 1)
-    days = entries.days_since(datetime.combine(first_day, time.min, tzinfo=timezone.get_current_timezone()))
+    since = datetime.combine(first_day, time.min, tzinfo=timezone.get_current_timezone())
+    days = dict(entries.moods_per_day(since))
     points = sorted(
         (day, round(mood, 1))
         for day, mood in days.items()
