@@ -46,6 +46,20 @@ def decrypt(token):
         ) from None
 
 
+def encrypt_bytes(data):
+    """A file (an upload waiting for the job runner) as a Fernet token, kept as bytes."""
+    return fernet().encrypt(data)
+
+
+def decrypt_bytes(token):
+    try:
+        return fernet().decrypt(bytes(token))
+    except InvalidToken:
+        raise ImproperlyConfigured(
+            "A stored upload cannot be decrypted with any key in JOURNAL_KEYS."
+        ) from None
+
+
 def rotate(token):
     return fernet().rotate(token.encode("ascii")).decode("ascii")
 

@@ -6,11 +6,11 @@ The upload stays in memory (it is journal text in the clear). `entries.json` is 
 the zip a piece at a time and parsed one entry at a time, so neither the zip nor the document is
 ever held whole. It is read twice: once to check every entry (a file with any problem adds
 nothing, and every problem is named), then again to add the entries, 500 at a time, with their
-HTML, excerpt and search index made in bulk, in one transaction.
+HTML, excerpt and search index made in bulk.
 
-The limits keep one import inside one request on a modest server: at most MAX_UPLOAD of zip,
-MAX_JSON of entries.json compressed at most MAX_RATIO times, MAX_ENTRIES entries and MAX_TEXT
-characters of title and body in all (rendering the Markdown is most of the work).
+An import of up to INLINE_ENTRIES entries and INLINE_TEXT characters is added within its request,
+in one transaction. A larger one (up to MAX_ENTRIES and MAX_TEXT) is handed to the job runner
+(journal/import_jobs.py), which adds it a batch a transaction with its progress shown.
 """
 
 import codecs
@@ -40,15 +40,18 @@ MAX_UPLOAD = 50 * 1024 * 1024
 MAX_REQUEST = MAX_UPLOAD + 64 * 1024  # the file plus the form around it
 MAX_JSON = 64 * 1024 * 1024
 MAX_RATIO = 50  # a real entries.json compresses 3 to 10 times; a zip bomb a thousand
-# Rendering each entry's Markdown (and cleaning it) is most of an import's time: about 5 ms of CPU
-# an entry and 2.6 µs a character on the busy 2-core machine measured (bench/importer.py), so these
-# keep the worst file near 20 s, inside a 30 s request. More needs an import done in the background.
-MAX_ENTRIES = 3_000
-MAX_TEXT = 3_000_000  # characters of title and body in one import
+# Rendering each entry's Markdown (and cleaning it) is most of an import's time: about 1.5 ms of
+# CPU an entry on the busy 2-core machine measured (bench/importer.py). Up to INLINE_* an import
+# is added within its request (a few seconds); beyond, by the job runner, whose worker holds one
+# batch at a time (worker peak memory for 10,000 entries in bench/results.md).
+INLINE_ENTRIES = 1_000
+INLINE_TEXT = 1_000_000  # characters of title and body
+MAX_ENTRIES = 20_000
+MAX_TEXT = 30_000_000
 MAX_RECORD = 1024 * 1024  # one entry's JSON: a 100,000-character body is at most ~600 KB escaped
 MAX_HEADER_VALUE = 64 * 1024
 MAX_PROBLEMS_SHOWN = 10
-BATCH = 500
+BATCH = 250
 CHUNK = 256 * 1024
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_VERSION = 2**31 - 1  # PostgreSQL's integer
@@ -246,17 +249,20 @@ def _open(upload):
 def _walk(upload, on_entry):
     try:
         stream, size = _open(upload)
-        with stream:
-            document = _Document(stream, size)
-            header = document.read_top(on_entry)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error):
-        raise NOT_ZIP from None
-    except (RuntimeError, NotImplementedError) as exc:
-        if isinstance(exc, RecursionError):
-            raise TOO_DEEP from None
+    except (RuntimeError, NotImplementedError):  # zipfile's words for a password or a method
         raise ValidationError(
             "This zip is encrypted or uses a compression we cannot read.", code="not_zip"
         ) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error):
+        raise NOT_ZIP from None
+    # Only reading the file is caught here: an error in on_entry is the caller's, not the file's.
+    try:
+        with stream:
+            header = _Document(stream, size).read_top(on_entry)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error):
+        raise NOT_ZIP from None
+    except RecursionError:
+        raise TOO_DEEP from None
     if "format" not in header:
         raise _not_export(f'entries.json does not say "format": "{FORMAT}"')
     if "version" not in header:
@@ -385,6 +391,11 @@ class Checked:
     steps: dict
     latest: datetime
     count: int
+    text: int = 0  # characters of title and body
+
+    @property
+    def fits_one_request(self):
+        return self.count <= INLINE_ENTRIES and self.text <= INLINE_TEXT
 
 
 @sensitive_variables()
@@ -414,7 +425,7 @@ def read_archive(upload):
             ["Nothing was imported, because some entries in the file cannot be read:", *shown],
             code="bad_entries",
         )
-    return Checked(upload=upload, steps=steps, latest=latest, count=header["entries"])
+    return Checked(upload=upload, steps=steps, latest=latest, count=header["entries"], text=text)
 
 
 # Adding the entries
@@ -438,9 +449,16 @@ def _code_for(user, code):
 
 
 @sensitive_variables()
-def import_entries(user, checked):
-    """Add the entries of a checked upload that the user does not have yet, in one transaction."""
-    report, seen, batch = ImportReport(), set(), []
+def import_entries(user, checked, *, report=None, after=0, on_batch=None):
+    """Add the entries of a checked upload that the user does not have yet: in one transaction,
+    or, given on_batch, one transaction a batch, each calling on_batch(report, read) before it
+    commits, so what it records of the progress commits with the entries. The first `after`
+    entries of the file are passed over (a job going on where its last worker stopped)."""
+    report, seen, batch, read = report or ImportReport(), set(), [], after
+
+    def one_import_at_a_time():
+        # Per account (PostgreSQL), so a file sent from two tabs is added once.
+        list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
 
     def flush():
         codes = {item["code"] for item in batch} | {_code_for(user, item["code"]) for item in batch}
@@ -480,14 +498,27 @@ def import_entries(user, checked):
         report.shown += rows[: report.SHOWN - len(report.shown)]
         batch.clear()
 
-    def add(number, record):
-        batch.append(_checked(record, checked.steps, checked.latest))
-        if len(batch) >= BATCH:
+    def flush_alone():
+        with transaction.atomic():
+            one_import_at_a_time()
             flush()
+            on_batch(report, read)
 
+    def add(number, record):
+        nonlocal read
+        if number <= after:
+            return
+        batch.append(_checked(record, checked.steps, checked.latest))
+        read = number
+        if len(batch) >= BATCH:
+            flush_alone() if on_batch else flush()
+
+    if on_batch:
+        _walk(checked.upload, add)
+        flush_alone()
+        return report
     with transaction.atomic():
-        # One import at a time per account (PostgreSQL), so a file sent from two tabs is added once.
-        list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+        one_import_at_a_time()
         _walk(checked.upload, add)
         if batch:
             flush()

@@ -410,3 +410,71 @@ class SafetyPlan(models.Model):
     def sections(self):
         """[(heading, text)] in the plan's order."""
         return [(heading, getattr(self, name)) for name, heading, _ in self.SECTIONS]
+
+
+class ImportJobQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The one way to reach import jobs: the signed-in user's own."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user)
+
+    def active(self):
+        return self.filter(state__in=[ImportJob.State.WAITING, ImportJob.State.RUNNING])
+
+
+class ImportJob(models.Model):
+    """An import too large for one request, added by the job runner (journal/import_jobs.py).
+
+    The uploaded file is kept encrypted like entries until the job ends, then removed; the row
+    stays with counts and codes only, so the person can see what was added. `read` is how many
+    entries of the file are done, committed with each batch, so a job taken over after its worker
+    died goes on from there."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting to start"
+        RUNNING = "running", "Adding entries"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Stopped"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs")
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    state = models.CharField(max_length=10, choices=State, default=State.WAITING)
+    upload = models.BinaryField(null=True, editable=False)  # a Fernet token of the file
+    reader = models.CharField(max_length=20, default="mending")  # the file's format
+    options = EncryptedTextField(blank=True)  # the reader's options, as JSON
+    total = models.PositiveIntegerField(default=0)
+    read = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    unlinked = models.PositiveIntegerField(default=0)
+    shown = models.JSONField(default=list, blank=True)  # codes of the first entries added
+    problems = EncryptedTextField(blank=True)  # why it stopped, one message a line (may quote titles)
+    key_id = KeyIdField()
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(read__lte=models.F("total")), name="import_read_le_total"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(upload__isnull=True) | models.Q(state__in=["waiting", "running"]),
+                name="import_upload_only_while_active",
+            ),
+        ]
+
+    def __str__(self):
+        return f"import {self.code} ({self.state})"
+
+    def get_absolute_url(self):
+        return f"/journal/import/{self.code}/"
+
+    @property
+    def finished(self):
+        return self.state in (self.State.DONE, self.State.FAILED)

@@ -21,10 +21,10 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from journal import export as archive
-from journal import imports
+from journal import import_jobs, imports
 from journal.drafts import TEXT_FIELDS, consume_draft, draft_initial, draft_or_404, keep_as_draft, private
 from journal.forms import BODY_LIMIT, EntryForm, FilterForm, ImportForm, clean_link
-from journal.models import TRASH_DAYS, Draft, Entry, Mood
+from journal.models import TRASH_DAYS, Draft, Entry, ImportJob, Mood
 from recovery import markdown
 from recovery.content import library
 from recovery.middleware import DATABASE_DOWN, RETRY_AFTER
@@ -409,7 +409,57 @@ def _import(request):
         except ValidationError as exc:
             form.add_error("archive", exc)
         else:
-            report = imports.import_entries(request.user, checked)
-            return render(request, "journal/import.html", {"form": ImportForm(), "report": report})
+            if checked.fits_one_request:
+                report = imports.import_entries(request.user, checked)
+                return render(request, "journal/import.html", {"form": ImportForm(), "report": report})
+            if job := import_jobs.under_way(request.user):
+                return render(
+                    request, "journal/import.html", {"form": ImportForm(), "under_way": job}, status=409
+                )
+            return redirect(import_jobs.start(request.user, form.cleaned_data["archive"], checked))
     context = {"form": form, "errors": form.errors.get("archive", [])}
     return render(request, "journal/import.html", context, status=400)
+
+
+def import_job_view(*methods):
+    """Fetch the user's import job first, so a stranger gets 404 whatever the method."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, code):
+            job = get_object_or_404(ImportJob.objects.for_user(request.user), code=code)
+            if request.method not in methods:
+                return HttpResponseNotAllowed(methods)
+            return view(request, job)
+
+        return wrapper
+
+    return decorator
+
+
+@private
+@login_required
+@import_job_view("GET")
+def import_job(request, job):
+    """The signed-in importer: how far their background import has come, and what it added."""
+    shown = (
+        Entry.objects.all_for(request.user).filter(code__in=job.shown)
+        if job.finished
+        else Entry.objects.none()
+    )
+    context = {
+        "job": job,
+        "stale": import_jobs.is_stale(job),
+        "shown": shown.only("code", "title", "created_at", "deleted_at"),
+    }
+    template = "journal/import_job.html"
+    return render(request, template + "#progress" if request.htmx else template, context)
+
+
+@private
+@login_required
+@import_job_view("POST")
+def import_job_cancel(request, job):
+    """The signed-in importer: stop a background import; what it added stays."""
+    import_jobs.cancel(job)
+    return redirect(job)

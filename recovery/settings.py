@@ -333,8 +333,8 @@ Q_CLUSTER = {
     "name": "mending",
     "orm": "default",
     "workers": envint("Q_WORKERS", 1),
-    "timeout": 120,  # seconds a job may run
-    "retry": 300,  # a job not acknowledged by then (its worker died) is handed out again
+    "timeout": 600,  # seconds a job may run (a 20,000-entry import, on a busy machine)
+    "retry": 720,  # a job not acknowledged by then (its worker died) is handed out again
     "max_attempts": 3,
     "catch_up": False,  # after downtime, one run rather than one per missed interval
     "poll": 2,  # seconds between looks at the queue table

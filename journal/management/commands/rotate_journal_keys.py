@@ -2,20 +2,21 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from journal.crypto import first_key_id
-from journal.models import Counter, Draft, Entry, SafetyPlan
+from journal.crypto import fernet, first_key_id
+from journal.models import Counter, Draft, Entry, ImportJob, SafetyPlan
 
 ENCRYPTED = {
     Entry: ("title", "body", "body_html", "excerpt"),
     Draft: ("title", "body"),
     Counter: ("name",),
     SafetyPlan: tuple(name for name, _, _ in SafetyPlan.SECTIONS),
+    ImportJob: ("options", "problems"),  # and its file, below
 }
 
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every journal entry, draft, counter and safety plan with the first key in JOURNAL_KEYS, and rebuild "
+        "Re-encrypt every journal entry, draft, counter, safety plan and waiting import with the first key in JOURNAL_KEYS, and rebuild "
         "the search index with it. Works in batches, each its own transaction; rows already done "
         "are skipped, so it is safe to interrupt and run again."
     )
@@ -49,6 +50,8 @@ class Command(BaseCommand):
                     break
                 for row in batch:
                     values = {field: getattr(row, field) for field in fields}
+                    if model is ImportJob and row.upload is not None:
+                        values["upload"] = fernet().rotate(bytes(row.upload))
                     model._base_manager.filter(pk=row.pk).update(key_id=current, **values)
                     if model is Entry:
                         row.reindex()
