@@ -4,6 +4,7 @@ saved, and offered back ("Continue writing") after a closed tab, a conflict or a
 import uuid
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
@@ -43,21 +44,39 @@ def draft_initial(draft):
     }
 
 
-def consume_draft(request, code):
-    """The entry was saved from this draft: clear its text and keep the row as a marker, so an
-    autosave still on its way cannot bring the draft back."""
+def consume_draft(request, code, entry):
+    """The entry was saved from this draft: clear its text and keep the row as a marker of the
+    entry it became, so an autosave still on its way cannot bring the draft back, and the same
+    form sent again cannot save the entry twice (see saved_from)."""
     if not code:
         return
     now = timezone.now()
     drafts = Draft.objects.for_user(request.user).filter(code=code)
-    if not drafts.update(used_at=now, title="", body=""):
+    if not drafts.update(used_at=now, title="", body="", entry=entry):
         try:
             with transaction.atomic():
-                Draft.objects.create(owner=request.user, code=code, used_at=now)
+                Draft.objects.create(owner=request.user, code=code, used_at=now, entry=entry)
         except IntegrityError:
             # An autosave of this draft created the row meanwhile (mark it, or it would be offered
             # back after the save), or the code is not this user's (nothing of theirs to mark).
-            drafts.update(used_at=now, title="", body="")
+            drafts.update(used_at=now, title="", body="", entry=entry)
+
+
+def saved_from(request, code):
+    """The entry a new-entry form with this draft code was already saved as, or None: the same
+    form sent twice (a repost after the answer was lost) shows the entry instead of adding it
+    again. Called in the saving transaction, after taking the author's lock (one_save_at_a_time)."""
+    if not code:
+        return None
+    draft = Draft.objects.for_user(request.user).filter(code=code, used_at__isnull=False).first()
+    entry = draft.entry if draft and draft.entry_id else None
+    return entry if entry is not None and entry.owner_id == request.user.pk else None
+
+
+def one_save_at_a_time(request):
+    """Lock the author's row (PostgreSQL; SQLite's transactions are serialised already), so two
+    copies of one form sent at once are saved one after the other and the second finds the first."""
+    list(get_user_model().objects.select_for_update().filter(pk=request.user.pk).values_list("pk"))
 
 
 @sensitive_variables()

@@ -22,7 +22,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from journal import export as archive
 from journal import import_jobs, imports
-from journal.drafts import TEXT_FIELDS, consume_draft, draft_initial, draft_or_404, keep_as_draft, private
+from journal.drafts import (
+    TEXT_FIELDS,
+    consume_draft,
+    draft_initial,
+    draft_or_404,
+    keep_as_draft,
+    one_save_at_a_time,
+    private,
+    saved_from,
+)
 from journal.forms import BODY_LIMIT, EntryForm, FilterForm, ImportForm, clean_link
 from journal.models import TRASH_DAYS, Draft, Entry, ImportJob, Mood
 from recovery import markdown
@@ -223,6 +232,10 @@ def new(request):
             return _form_page(request, form, status=400)
         data = form.cleaned_data
         with transaction.atomic():
+            one_save_at_a_time(request)
+            if saved := saved_from(request, data["draft"]):
+                messages.info(request, "This entry was already saved; here it is.")
+                return redirect(saved)
             entry = Entry.objects.create(
                 owner=request.user,
                 step=data["step"],
@@ -231,7 +244,7 @@ def new(request):
                 body=data["body"],
                 mood=data["mood"],
             )
-            consume_draft(request, data["draft"])
+            consume_draft(request, data["draft"], entry)
         messages.success(request, "Your entry is saved.")
         return redirect("journal:detail", entry.code)
 
@@ -299,7 +312,7 @@ def edit(request, entry):
             setattr(current, name, data[name])
         current.version += 1
         current.save()
-        consume_draft(request, data["draft"])
+        consume_draft(request, data["draft"], entry)
     messages.success(request, "Your changes are saved.")
     return redirect("journal:detail", current.code)
 

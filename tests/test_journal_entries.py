@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 from django.db import connection
 
@@ -325,3 +327,16 @@ def test_entry_page_right_after_the_save_takes_three_queries(owner_client, djang
     with django_assert_max_num_queries(3):  # session, user, the entry with its step
         page = owner_client.get(response["Location"])
     assert "Just written" in page.content.decode()
+
+
+def test_the_same_new_entry_sent_again_after_a_lost_answer_is_saved_once(owner, owner_client, stranger):
+    # Found as: the database went away after COMMIT and before the answer; the person sent the
+    # form again and the entry was in their journal twice.
+    data = entry_data(title="Once", body="Said once.", draft="5b7c9d2e-1f3a-4b6c-8d9e-0a1b2c3d4e5f")
+    first = owner_client.post("/journal/new/", data)
+    again = owner_client.post("/journal/new/", data, follow=True)
+    entry = Entry.objects.get(owner=owner)
+    assert first.url == again.redirect_chain[-1][0] == f"/journal/{entry.code}/"
+    assert "This entry was already saved; here it is." in again.content.decode()
+    other = owner_client.post("/journal/new/", entry_data(body="A second entry.", draft=str(uuid.uuid4())))
+    assert other.status_code == 302 and Entry.objects.filter(owner=owner).count() == 2
