@@ -199,7 +199,42 @@ class FilterForm(forms.Form):
 
 class ImportForm(forms.Form):
     archive = forms.FileField(
-        label="Your export file (.zip)",
-        help_text="A zip downloaded from “Export” on this site. Entries you already have are skipped.",
+        label="Your file",
+        help_text=(
+            "A zip downloaded from “Export” on this site, a Day One export (.zip), a Daylio CSV "
+            "export, a jrnl JSON export, or Markdown files (.md, or a .zip of them). Entries you "
+            "already have are skipped."
+        ),
         error_messages={"required": "Choose the zip file to import.", "empty": "That file is empty."},
     )
+
+
+NO_MOOD = ""
+
+
+class MoodMapForm(forms.Form):
+    """For a Daylio file: which of our five moods each of its mood names becomes. The fields are
+    numbered in the order the names first appear in the file, which is read again on confirm."""
+
+    def __init__(self, labels, *args, defaults=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.labels = list(labels)
+        choices = [(NO_MOOD, "No mood"), *sorted(Mood.choices, reverse=True)]
+        for number, label in enumerate(self.labels):
+            initial = (defaults or {}).get(label)
+            self.fields[f"mood_{number}"] = forms.TypedChoiceField(
+                label=label,
+                choices=choices,
+                coerce=int,
+                empty_value=None,
+                required=False,
+                initial=NO_MOOD if initial is None else initial,
+            )
+
+    def mapping(self):
+        """{Daylio mood name: 1 to 5, or None}: the choices made, or the defaults before any."""
+        chosen = getattr(self, "cleaned_data", {})
+        return {
+            label: chosen.get(f"mood_{n}", self.fields[f"mood_{n}"].initial or None)
+            for n, label in enumerate(self.labels)
+        }

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 from django_q.tasks import async_task
 
-from journal import imports
+from journal import formats, imports
 from journal.crypto import decrypt_bytes, encrypt_bytes
 from journal.models import ImportJob
 
@@ -54,10 +54,17 @@ class _Upload(io.BytesIO):
 
 
 @sensitive_variables()
-def start(user, upload, checked):
-    """Keep a checked upload for the job runner and queue it; the job, to show its progress."""
+def start(user, upload, checked, reader="mending"):
+    """Keep a checked upload for the job runner and queue it; the job, to show its progress.
+    `reader` names its format (formats.READERS), read again with the same options."""
     upload.seek(0)
-    job = ImportJob.objects.create(owner=user, upload=encrypt_bytes(upload.read()), total=checked.count)
+    job = ImportJob.objects.create(
+        owner=user,
+        upload=encrypt_bytes(upload.read()),
+        reader=reader,
+        options=json.dumps(checked.options or {}),
+        total=checked.count,
+    )
     async_task(run, job.pk, task_name=f"import-{job.code}", group="imports")
     return job
 
@@ -108,7 +115,8 @@ def run(job_id):
             raise Cancelled
 
     try:
-        checked = imports.read_archive(_Upload(decrypt_bytes(job.upload)), **options)
+        upload = _Upload(decrypt_bytes(job.upload))
+        checked = imports.read_archive(upload, formats.READERS[job.reader], options or None)
         report = imports.ImportReport(added=job.added, skipped=job.skipped, unlinked=job.unlinked)
         imports.import_entries(job.owner, checked, report=report, after=job.read, on_batch=on_batch)
     except Cancelled:

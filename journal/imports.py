@@ -103,8 +103,10 @@ class _Document:
     """entries.json read from the zip a chunk at a time and parsed one value at a time, with
     the bytes actually read counted (a zip's header can lie about the size)."""
 
-    def __init__(self, stream, size):
+    def __init__(self, stream, size, name="entries.json", refuse=None):
         self.stream, self.size = stream, size  # the size its header claims
+        # Other apps' JSON (journal/formats.py) is read the same way, named and refused in its words.
+        self.name, self.refuse = name, refuse or _not_export
         self.decoder = codecs.getincrementaldecoder("utf-8")()
         self.json = json.JSONDecoder()
         self.text, self.pos, self.done, self.read, self.consumed = "", 0, False, 0, 0
@@ -115,14 +117,14 @@ class _Document:
         chunk = self.stream.read(CHUNK)
         self.read += len(chunk)
         if self.read > MAX_JSON:
-            raise _too_large(f"its entries.json is over {MAX_JSON // 1024 // 1024} MB")
+            raise _too_large(f"its {self.name} is over {MAX_JSON // 1024 // 1024} MB")
         if self.read > self.size:
             raise NOT_ZIP
         try:
             piece = self.decoder.decode(chunk, final=not chunk)
         except UnicodeDecodeError as exc:
             raise ValidationError(
-                "entries.json is not valid UTF-8 text (the first bad byte is at position "
+                f"{self.name} is not valid UTF-8 text (the first bad byte is at position "
                 f"{self.read - len(chunk) + max(exc.start, 0)}). Nothing was imported.",
                 code="not_utf8",
             ) from None
@@ -143,7 +145,7 @@ class _Document:
         found = self._peek()
         if found not in chars:
             where = f"at character {self.consumed + self.pos:,}"
-            raise _not_export(f"entries.json is not valid JSON ({where})")
+            raise self.refuse(f"{self.name} is not valid JSON ({where})")
         self.pos += 1
         return found
 
@@ -157,14 +159,16 @@ class _Document:
                 # Either the value goes on in the next chunk, or the JSON is broken here.
                 if len(self.text) - self.pos <= most and self._more():
                     continue
-                raise _not_export(
-                    f"entries.json is not valid JSON near character {self.consumed + exc.pos:,}, "
+                raise self.refuse(
+                    f"{self.name} is not valid JSON near character {self.consumed + exc.pos:,}, "
                     "or holds a value far longer than an export's"
                 ) from None
             except RecursionError:
-                raise TOO_DEEP from None
+                raise self.refuse(
+                    f"{self.name} nests lists or sets of fields far deeper than an export does"
+                ) from None
             except ValueError:  # a number of thousands of digits
-                raise _not_export("entries.json holds a number far too long to be an export's") from None
+                raise self.refuse(f"{self.name} holds a number far too long to be an export's") from None
             # A number or a word at the end of what was read may go on in the next chunk.
             if end == len(self.text) and not self.done and self._more():
                 continue
@@ -246,7 +250,7 @@ def _open(upload):
     return archive.open(info), info.file_size
 
 
-def _walk(upload, on_entry):
+def _walk(upload, on_entry, options=None):
     try:
         stream, size = _open(upload)
     except (RuntimeError, NotImplementedError):  # zipfile's words for a password or a method
@@ -375,9 +379,12 @@ def _checked(record, steps, latest):
 
 def _label(number, record):
     title = record.get("title") if isinstance(record, dict) else None
+    # A reader of another app's file (journal/formats.py) says where in it the entry came from.
+    where = record.get("where") if isinstance(record, dict) else None
+    label = f"Entry {number}, {where}" if isinstance(where, str) else f"Entry {number}"
     if isinstance(title, str) and title.strip():
-        return f"Entry {number} ({_quoted(title.strip())})"
-    return f"Entry {number}"
+        return f"{label} ({_quoted(title.strip())})"
+    return label
 
 
 # The whole file
@@ -391,6 +398,12 @@ class Checked:
     steps: dict
     latest: datetime
     count: int
+    # How to read the upload again (imports._walk, or a reader of another app's file) and the
+    # choices made for it (the mood of each Daylio label).
+    reader: object = None
+    options: dict | None = None
+    first: datetime | None = None  # the range of dates, for the preview
+    last: datetime | None = None
     text: int = 0  # characters of title and body
 
     @property
@@ -399,11 +412,11 @@ class Checked:
 
 
 @sensitive_variables()
-def read_archive(upload):
+def read_archive(upload, reader=_walk, options=None):
     """The upload, once every entry in it is found fine; a ValidationError says what is wrong."""
     steps = {s.slug: s for s in Step.objects.all()}
     latest = timezone.now() + timedelta(days=1)
-    problems, text = [], 0
+    problems, text, dates = [], 0, []
 
     def check(number, record):
         nonlocal text
@@ -415,8 +428,10 @@ def read_archive(upload):
         text += len(item["title"]) + len(item["body"])
         if text > MAX_TEXT:
             raise _too_large(f"its entries hold more than {MAX_TEXT:,} characters of text")
+        moment = item["created_at"]
+        dates[:] = [min(dates[0], moment), max(dates[1], moment)] if dates else [moment, moment]
 
-    header = _walk(upload, check)
+    header = reader(upload, check, options)
     if problems:
         shown = problems[:MAX_PROBLEMS_SHOWN]
         if len(problems) > len(shown):
@@ -425,7 +440,8 @@ def read_archive(upload):
             ["Nothing was imported, because some entries in the file cannot be read:", *shown],
             code="bad_entries",
         )
-    return Checked(upload=upload, steps=steps, latest=latest, count=header["entries"], text=text)
+    first, last = dates or (None, None)
+    return Checked(upload, steps, latest, header["entries"], reader, options, first, last, text)
 
 
 # Adding the entries
@@ -513,13 +529,14 @@ def import_entries(user, checked, *, report=None, after=0, on_batch=None):
         if len(batch) >= BATCH:
             flush_alone() if on_batch else flush()
 
+    walk = checked.reader or _walk
     if on_batch:
-        _walk(checked.upload, add)
+        walk(checked.upload, add, checked.options)
         flush_alone()
         return report
     with transaction.atomic():
         one_import_at_a_time()
-        _walk(checked.upload, add)
+        walk(checked.upload, add, checked.options)
         if batch:
             flush()
     return report

@@ -15,13 +15,15 @@ from django.db import transaction
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.dates import MONTHS_3
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from journal import export as archive
-from journal import import_jobs, imports
+from journal import formats, import_jobs, imports
 from journal.drafts import (
     TEXT_FIELDS,
     consume_draft,
@@ -32,7 +34,7 @@ from journal.drafts import (
     private,
     saved_from,
 )
-from journal.forms import BODY_LIMIT, EntryForm, FilterForm, ImportForm, clean_link
+from journal.forms import BODY_LIMIT, EntryForm, FilterForm, ImportForm, MoodMapForm, clean_link
 from journal.models import TRASH_DAYS, Draft, Entry, ImportJob, Mood
 from recovery import markdown
 from recovery.content import library
@@ -401,7 +403,8 @@ def export(request):
 @csrf_exempt  # checked by _import below, once the upload is set to stay in memory
 @require_http_methods(["GET", "POST"])
 def import_entries(request):
-    """The signed-in user: add the entries of an export zip that they do not have yet."""
+    """The signed-in user: add the entries of an export, or another app's file once previewed,
+    that they do not have yet."""
     size = int(request.META.get("CONTENT_LENGTH") or 0) if request.method == "POST" else 0
     if size > imports.MAX_REQUEST:
         # Refused before anything reads the body, the CSRF check included: it would not fit in memory.
@@ -413,25 +416,65 @@ def import_entries(request):
 
 @csrf_protect
 def _import(request):
+    template = "journal/import.html"
     if request.method == "GET":
-        return render(request, "journal/import.html", {"form": ImportForm()})
+        return render(request, template, {"form": ImportForm()})
+    if request.htmx:
+        template += "#import-step"
     form = ImportForm(request.POST, request.FILES)
     if form.is_valid():
+        upload = form.cleaned_data["archive"]
         try:
-            checked = imports.read_archive(form.cleaned_data["archive"])
+            return _import_or_preview(request, template, form, upload)
         except ValidationError as exc:
             form.add_error("archive", exc)
-        else:
-            if checked.fits_one_request:
-                report = imports.import_entries(request.user, checked)
-                return render(request, "journal/import.html", {"form": ImportForm(), "report": report})
-            if job := import_jobs.under_way(request.user):
-                return render(
-                    request, "journal/import.html", {"form": ImportForm(), "under_way": job}, status=409
-                )
-            return redirect(import_jobs.start(request.user, form.cleaned_data["archive"], checked))
     context = {"form": form, "errors": form.errors.get("archive", [])}
-    return render(request, "journal/import.html", context, status=400)
+    return render(request, template, context, status=400)
+
+
+@sensitive_variables()
+def _import_or_preview(request, template, form, upload):
+    """Our own export is added at once. Another app's file is shown first (how many entries,
+    from when to when, and for Daylio which mood each of its moods becomes) and added when the
+    same file comes back with "confirm"; nothing is kept on the server in between."""
+    kind = formats.detect(upload)
+    if kind == "mending":
+        return _add(request, template, upload, imports.read_archive(upload), kind)
+    digest = formats.fingerprint(upload, request.user)
+    same_file = constant_time_compare(request.POST.get("digest", ""), digest)
+    confirm = request.POST.get("confirm") == "1" and same_file
+    moods = None
+    if kind == "daylio":
+        labels = formats.daylio_labels(upload)
+        moods = MoodMapForm(labels, request.POST if same_file else None, defaults=formats.DAYLIO_MOODS)
+        if moods.is_bound and not moods.is_valid():
+            confirm = False
+    options = {"moods": moods.mapping()} if moods is not None else None
+    checked = imports.read_archive(upload, formats.READERS[kind], options)
+    if confirm:
+        return _add(request, template, upload, checked, kind)
+    preview = {
+        "name": formats.NAMES[kind],
+        "count": checked.count,
+        "first": checked.first,
+        "last": checked.last,
+    }
+    context = {"form": form, "preview": preview, "moods": moods, "digest": digest}
+    return render(request, template, context, status=400 if moods is not None and moods.errors else 200)
+
+
+@sensitive_variables()
+def _add(request, template, upload, checked, kind):
+    """Add a checked file: within this request when it is small enough, else by the job runner,
+    whose progress page the person is sent to (one import under way at a time)."""
+    source = None if kind == "mending" else formats.NAMES[kind]
+    if checked.fits_one_request:
+        report = imports.import_entries(request.user, checked)
+        return render(request, template, {"form": ImportForm(), "report": report, "source": source})
+    if job := import_jobs.under_way(request.user):
+        return render(request, template, {"form": ImportForm(), "under_way": job}, status=409)
+    job = import_jobs.start(request.user, upload, checked, kind)
+    return HttpResponseClientRedirect(job.get_absolute_url()) if request.htmx else redirect(job)
 
 
 def import_job_view(*methods):

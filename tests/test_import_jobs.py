@@ -192,7 +192,7 @@ def test_a_file_with_problems_is_refused_in_the_request_and_nothing_is_queued(ow
 def test_a_file_the_worker_cannot_add_says_why_and_adds_nothing(owner, owner_client, job_of, monkeypatch):
     job = job_of()
 
-    def steps_changed(upload):
+    def steps_changed(*args):
         raise ValidationError("Entry 3 (“Day 2”): its prompt “gone” is not one of the prompts of the step.")
 
     monkeypatch.setattr(imports, "read_archive", steps_changed)
@@ -247,3 +247,36 @@ def test_deleting_the_account_deletes_its_import_jobs(owner, job_of):
     job_of()
     owner.delete()
     assert not ImportJob.objects.exists()
+
+
+def test_another_apps_file_too_big_for_one_request_is_added_by_the_job_with_its_mood_choices(
+    owner, owner_client, small_inline
+):
+    rows = "".join(
+        f"2024-03-{day:02d},March {day},Monday,21:30,{'rad' if day % 2 else 'meh'},,,Evening {day}.\n"
+        for day in range(1, 8)
+    )
+    content = ("full_date,date,weekday,time,mood,activities,note_title,note\n" + rows).encode()
+
+    def send(**fields):
+        archive = SimpleUploadedFile("daylio.csv", content, "text/csv")
+        return owner_client.post("/journal/import/", {"archive": archive, **fields})
+
+    shown = send().context
+    assert list(shown["moods"].mapping()) == ["rad", "meh"]
+    response = send(confirm="1", digest=shown["digest"], mood_0="4", mood_1="1")
+    assert response.status_code == 302
+    job = ImportJob.objects.get(owner=owner)
+    assert job.reader == "daylio" and not Entry.objects.exists()
+    import_jobs.run(job.pk)
+    moods = {e.created_at.day: e.mood for e in Entry.objects.filter(owner=owner)}
+    assert moods == {day: 4 if day % 2 else 1 for day in range(1, 8)}
+
+
+def test_an_htmx_post_is_sent_to_the_progress_page_by_htmx(owner_client, small_inline):
+    archive = SimpleUploadedFile(
+        "journal.zip", zip_bytes({"entries.json": export_json([record(i) for i in range(5)])})
+    )
+    response = owner_client.post("/journal/import/", {"archive": archive}, headers={"HX-Request": "true"})
+    job = ImportJob.objects.get()
+    assert response.status_code == 200 and response["HX-Redirect"] == job.get_absolute_url()

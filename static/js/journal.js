@@ -4,10 +4,11 @@
 (function () {
   "use strict";
 
-  // An autosave or preview refused with 400 (text too long, say) carries a message to show.
+  // An autosave, preview or import check refused with 400 (text too long, a file we cannot read)
+  // carries a message to show.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
-    var ours = target && (target.id === "autosave-status" || target.id === "preview");
+    var ours = target && (target.id === "autosave-status" || target.id === "preview" || target.id === "import-step");
     if (ours && event.detail.xhr.status === 400) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;

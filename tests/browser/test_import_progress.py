@@ -31,14 +31,14 @@ def test_a_large_import_shows_its_progress_then_what_it_added(new_context, sign_
     sign_in(context, person)
     page = context.new_page()
     page.goto("/journal/import/")
-    page.get_by_label("Export file").set_input_files(
+    page.get_by_label("Your file").set_input_files(
         {
             "name": "journal.zip",
             "mimeType": "application/zip",
             "buffer": zip_bytes({"entries.json": export_json(records)}),
         }
     )
-    page.get_by_role("button", name="Import").click()
+    page.get_by_role("button", name="Check this file").click()
     expect(page).to_have_url(re.compile(r"/journal/import/[0-9a-f-]{36}/$"))
     expect(page.get_by_role("status")).to_contain_text("0 of 7 entries done")
     expect(page.get_by_role("progressbar")).to_be_visible()
