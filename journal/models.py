@@ -13,6 +13,7 @@ from recovery import markdown
 EXCERPT_LENGTH = 160
 ANSWERS_READ = 60  # answers read for a step page before the rest are only counted
 TRASH_DAYS = 30  # entries stay this long in the trash before purge_trash deletes them
+MAX_OWN_PROMPTS = 100  # a person's own prompts, retired ones included: their list is one page
 
 
 def excerpt_of(body_html):
