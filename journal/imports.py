@@ -31,8 +31,8 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.debug import sensitive_variables
 
 from journal.export import FORMAT, FORMAT_VERSION
-from journal.forms import BODY_LIMIT, TITLE_LIMIT
-from journal.models import Entry, Mood, SearchToken
+from journal.forms import BODY_LIMIT, OWN_PROMPT_LIMIT, TITLE_LIMIT
+from journal.models import MAX_OWN_PROMPTS, Entry, Mood, OwnPrompt, SearchToken
 from recovery.content import library
 from recovery.models import Step
 
@@ -168,8 +168,9 @@ class _Document:
             self.pos = end
             return value
 
-    def read_top(self, on_entry):
-        """Walk the top-level object, calling on_entry(record) for each entry; the other fields."""
+    def read_top(self, on_entry, on_own_prompt):
+        """Walk the top-level object, calling on_entry(number, record) for each entry and
+        on_own_prompt(number, record) for each own prompt; the other fields."""
         header = {}
         self.expect("{")
         if self._peek() == "}":
@@ -184,6 +185,10 @@ class _Document:
                     if "entries" in header:
                         raise _not_export("entries.json has two lists of entries")
                     header["entries"] = self._entries(header, on_entry)
+                elif key == "own_prompts":
+                    if "own_prompts" in header:
+                        raise _not_export("entries.json has two lists of own prompts")
+                    header["own_prompts"] = self._own_prompts(on_own_prompt)
                 else:
                     header[key] = self.value(MAX_HEADER_VALUE)
                     _check_header(header, key)
@@ -206,6 +211,24 @@ class _Document:
             if count > MAX_ENTRIES:
                 raise _too_large(f"it holds more than {MAX_ENTRIES:,} entries, the most one import can add")
             on_entry(count, self.value(MAX_RECORD))
+            if self.expect(",", "]") == "]":
+                return count
+
+    def _own_prompts(self, on_own_prompt):
+        if self._peek() != "[":
+            raise _not_export("its own prompts are not a list")
+        self.pos += 1
+        count = 0
+        if self._peek() == "]":
+            self.pos += 1
+            return count
+        while True:
+            count += 1
+            if count > MAX_OWN_PROMPTS:
+                raise _too_large(
+                    f"it holds more than {MAX_OWN_PROMPTS} own prompts, the most an export holds"
+                )
+            on_own_prompt(count, self.value(MAX_RECORD))
             if self.expect(",", "]") == "]":
                 return count
 
@@ -243,12 +266,12 @@ def _open(upload):
     return archive.open(info), info.file_size
 
 
-def _walk(upload, on_entry):
+def _walk(upload, on_entry, on_own_prompt=None):
     try:
         stream, size = _open(upload)
         with stream:
             document = _Document(stream, size)
-            header = document.read_top(on_entry)
+            header = document.read_top(on_entry, on_own_prompt or (lambda number, record: None))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error):
         raise NOT_ZIP from None
     except (RuntimeError, NotImplementedError) as exc:
@@ -348,6 +371,7 @@ def _checked(record, steps, latest):
     if not isinstance(kind, str) or kind not in Entry.Kind.values:
         raise ValueError(f"its kind {_quoted(kind)} is not one of {', '.join(Entry.Kind.values)}")
     slug, step, prompt = _link(record, steps)
+    own_prompt = _own_prompt_of(record)
     version = record.get("version")
     version = 1 if version is None else version
     if type(version) is not int or not 1 <= version <= MAX_VERSION:
@@ -361,6 +385,7 @@ def _checked(record, steps, latest):
         "slug": slug,
         "step": step,
         "prompt": prompt,
+        "own_prompt": own_prompt,
         "created_at": _moment(record, "created_at", True, latest),
         "deleted_at": _moment(record, "deleted_at", False, latest),
         "version": version,
@@ -372,6 +397,56 @@ def _label(number, record):
     if isinstance(title, str) and title.strip():
         return f"Entry {number} ({_quoted(title.strip())})"
     return f"Entry {number}"
+
+
+# One own prompt, and an entry's link to one
+
+
+def _uuid_of(value):
+    try:
+        return uuid.UUID(value) if isinstance(value, str) and len(value) < 50 else None
+    except ValueError:
+        return None
+
+
+def _own_prompt_of(record):
+    """The code of the own prompt an entry answers, as the file has it; None for none."""
+    value = record.get("own_prompt")
+    if value is None:
+        return None
+    if (code := _uuid_of(value)) is None:
+        raise ValueError(f"its own prompt {_quoted(value)} is not a UUID")
+    return code
+
+
+@sensitive_variables()
+def _checked_own_prompt(record, latest):
+    if not isinstance(record, dict):
+        raise ValueError("it is not a set of fields")
+    if (code := _uuid_of(record.get("code"))) is None:
+        raise ValueError(f"its code {_quoted(record.get('code'))} is not a UUID")
+    text = _text(record, "text", OWN_PROMPT_LIMIT).strip()
+    if not text:
+        raise ValueError("its text is empty; a prompt needs a question")
+    pinned = record.get("pinned", False)
+    if type(pinned) is not bool:
+        raise ValueError(f"its pinned {_quoted(pinned)} is not true or false")
+    retired_at = _moment(record, "retired_at", False, latest)
+    return {
+        "code": code,
+        "text": text,
+        "template": _text(record, "template", BODY_LIMIT),
+        "pinned": pinned and retired_at is None,
+        "created_at": _moment(record, "created_at", True, latest),
+        "retired_at": retired_at,
+    }
+
+
+def _own_label(number, record):
+    text = record.get("text") if isinstance(record, dict) else None
+    if isinstance(text, str) and text.strip():
+        return f"Own prompt {number} ({_quoted(text.strip())})"
+    return f"Own prompt {number}"
 
 
 # The whole file
@@ -405,13 +480,24 @@ def read_archive(upload):
         if text > MAX_TEXT:
             raise _too_large(f"its entries hold more than {MAX_TEXT:,} characters of text")
 
-    header = _walk(upload, check)
+    def check_own_prompt(number, record):
+        nonlocal text
+        try:
+            item = _checked_own_prompt(record, latest)
+        except ValueError as exc:
+            problems.append(f"{_own_label(number, record)}: {exc}.")
+            return
+        text += len(item["text"]) + len(item["template"])
+        if text > MAX_TEXT:
+            raise _too_large(f"its entries and prompts hold more than {MAX_TEXT:,} characters of text")
+
+    header = _walk(upload, check, check_own_prompt)
     if problems:
         shown = problems[:MAX_PROBLEMS_SHOWN]
         if len(problems) > len(shown):
             shown.append(f"… and {len(problems) - len(shown)} more.")
         raise ValidationError(
-            ["Nothing was imported, because some entries in the file cannot be read:", *shown],
+            ["Nothing was imported, because some entries or prompts in the file cannot be read:", *shown],
             code="bad_entries",
         )
     return Checked(upload=upload, steps=steps, latest=latest, count=header["entries"])
@@ -426,6 +512,8 @@ class ImportReport:
     shown: list = field(default_factory=list)  # the first SHOWN new Entry rows, for the page
     skipped: int = 0  # already in the journal
     unlinked: int = 0  # their step no longer exists; imported without it
+    own_prompts_added: int = 0
+    own_prompts_skipped: int = 0  # already in the journal
 
     SHOWN = 50
 
@@ -438,9 +526,37 @@ def _code_for(user, code):
 
 
 @sensitive_variables()
+def _add_own_prompt(user, item, report):
+    """The person's prompt for one in the file: the one they have already, else a new one."""
+    code = _code_for(user, item["code"])
+    mine = OwnPrompt.objects.for_user(user).filter(code__in=[item["code"], code]).exists()
+    if mine:
+        report.own_prompts_skipped += 1
+        return
+    fields = {name: item[name] for name in ("text", "template", "pinned", "created_at", "retired_at")}
+    OwnPrompt.objects.create(owner=user, code=code, **fields)
+    report.own_prompts_added += 1
+
+
+def _link_own_prompts(user, answers):
+    """Point the entries just added at the prompts they answer, {code in the file: [entry codes]},
+    once the whole file is read, whichever came first in it. A prompt neither in the file nor in
+    the journal leaves its entries without one."""
+    codes = {c: c for c in answers} | {_code_for(user, c): c for c in answers}
+    found = OwnPrompt.objects.for_user(user).filter(code__in=list(codes)).values_list("code", "pk")
+    prompts = {}
+    for code, pk in found:
+        if code in answers or codes[code] not in prompts:  # the file's own code first: this journal's
+            prompts[codes[code]] = pk
+    for code, pk in prompts.items():
+        Entry.objects.filter(owner=user, code__in=answers[code]).update(own_prompt_id=pk)
+
+
+@sensitive_variables()
 def import_entries(user, checked):
     """Add the entries of a checked upload that the user does not have yet, in one transaction."""
     report, seen, batch = ImportReport(), set(), []
+    answers = {}  # own prompt code in the file -> codes of the entries added that answer it
 
     def flush():
         codes = {item["code"] for item in batch} | {_code_for(user, item["code"]) for item in batch}
@@ -453,6 +569,8 @@ def import_entries(user, checked):
                 continue
             seen.add(code)
             report.unlinked += bool(item["slug"] and item["step"] is None)
+            if item["own_prompt"]:
+                answers.setdefault(item["own_prompt"], []).append(code)
             entry = Entry(
                 owner=user,
                 code=code,
@@ -485,10 +603,14 @@ def import_entries(user, checked):
         if len(batch) >= BATCH:
             flush()
 
+    def add_own_prompt(number, record):
+        _add_own_prompt(user, _checked_own_prompt(record, checked.latest), report)
+
     with transaction.atomic():
         # One import at a time per account (PostgreSQL), so a file sent from two tabs is added once.
         list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
-        _walk(checked.upload, add)
+        _walk(checked.upload, add, add_own_prompt)
         if batch:
             flush()
+        _link_own_prompts(user, answers)
     return report

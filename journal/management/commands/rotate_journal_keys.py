@@ -3,19 +3,20 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from journal.crypto import first_key_id
-from journal.models import Counter, Draft, Entry, SafetyPlan
+from journal.models import Counter, Draft, Entry, OwnPrompt, SafetyPlan
 
 ENCRYPTED = {
     Entry: ("title", "body", "body_html", "excerpt"),
     Draft: ("title", "body"),
     Counter: ("name",),
+    OwnPrompt: ("text", "template"),
     SafetyPlan: tuple(name for name, _, _ in SafetyPlan.SECTIONS),
 }
 
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every journal entry, draft, counter and safety plan with the first key in JOURNAL_KEYS, and rebuild "
+        "Re-encrypt every journal entry, draft, own prompt, counter and safety plan with the first key in JOURNAL_KEYS, and rebuild "
         "the search index with it. Works in batches, each its own transaction; rows already done "
         "are skipped, so it is safe to interrupt and run again."
     )
