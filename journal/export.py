@@ -1,6 +1,6 @@
 """The journal's zip format, written by export and read back by import (journal/imports.py).
 
-A zip holds `entries.json` (everything, the file import reads), one Markdown file per entry
+A zip holds `entries.json` (everything, the file import reads, with the person's own prompts), one Markdown file per entry
 with YAML front matter (for people and other tools), `trash/` for entries in the trash, a
 README.txt, and with the account's "download my data" also `progress.json`.
 """
@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 from django.views.decorators.debug import sensitive_variables
 
-from journal.models import Counter, Entry, Mood, SafetyPlan
+from journal.models import Counter, Entry, Mood, OwnPrompt, SafetyPlan
 from recovery.content import library
 from recovery.models import ExerciseTick, StepProgress
 
@@ -26,7 +26,8 @@ FORMAT_VERSION = 1
 
 README = """Your journal, exported from {site}.
 
-entries.json   every entry, with its date, step, prompt and mood; {site}'s "Import" reads this file
+entries.json   every entry, with its date, step, prompt and mood, and the prompts you wrote
+               yourself; {site}'s "Import" reads this file
 entries/       one Markdown file per entry, readable in any text editor
 trash/         entries that were in your trash when you exported
 {progress}
@@ -46,9 +47,22 @@ def _iso(moment):
 
 
 @sensitive_variables()
-def _entry_record(entry, steps):
+def _own_prompt_record(prompt):
+    return {
+        "code": str(prompt.code),
+        "text": prompt.text,
+        "template": prompt.template,
+        "pinned": prompt.pinned,
+        "created_at": _iso(prompt.created_at),
+        "retired_at": _iso(prompt.retired_at),
+    }
+
+
+@sensitive_variables()
+def _entry_record(entry, steps, own_prompts):
     doc = steps.get(entry.step.slug) if entry.step_id else None
     item = doc.prompt(entry.prompt) if doc and entry.prompt else None
+    own = own_prompts.get(entry.own_prompt_id)
     return {
         "code": str(entry.code),
         "kind": entry.kind,
@@ -59,6 +73,8 @@ def _entry_record(entry, steps):
         "step_title": entry.step.title if entry.step_id else None,
         "prompt": entry.prompt or None,
         "prompt_text": item.text if item else None,
+        "own_prompt": str(own.code) if own else None,
+        "own_prompt_text": own.text if own else None,
         "created_at": _iso(entry.created_at),
         "updated_at": _iso(entry.updated_at),
         "version": entry.version,
@@ -75,6 +91,7 @@ def _markdown_file(record):
         "step_title": record["step_title"],
         "prompt": record["prompt"],
         "prompt_text": record["prompt_text"],
+        "own_prompt_text": record["own_prompt_text"],
         "mood": record["mood"],
         "mood_label": Mood(record["mood"]).label if record["mood"] else None,
         "kind": record["kind"],
@@ -141,14 +158,22 @@ def build_archive(user, include_progress=False):
     steps = library().steps
     records = []
     buffer = io.BytesIO()
+    # Few (at most MAX_OWN_PROMPTS), read once; the entries name theirs by code.
+    own_prompts = {p.pk: p for p in OwnPrompt.objects.for_user(user).order_by("created_at", "id")}
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         entries = Entry.objects.all_for(user).select_related("step").defer("body_html", "excerpt")
         entries = entries.order_by("created_at", "id")
         for entry in entries.iterator(chunk_size=500):
-            record = _entry_record(entry, steps)
+            record = _entry_record(entry, steps, own_prompts)
             records.append(record)
             archive.writestr(_file_name(record), _markdown_file(record))
-        document = {"format": FORMAT, "version": FORMAT_VERSION, "exported_at": _iso(timezone.now())}
+        # Before the entries, so an import has the prompts when it meets the entries that answer them.
+        document = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "exported_at": _iso(timezone.now()),
+            "own_prompts": [_own_prompt_record(p) for p in own_prompts.values()],
+        }
         archive.writestr("entries.json", _entries_json(document, records))
         if include_progress:
             archive.writestr("progress.json", json.dumps(_progress(user), ensure_ascii=False, indent=2))

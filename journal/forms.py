@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
@@ -13,11 +15,24 @@ from recovery.progress import step_id
 BODY_LIMIT = 100_000
 VERSION_MAX = 2_147_483_647  # the largest the database's integer column holds
 TITLE_LIMIT = 200
+OWN_PROMPT_LIMIT = 500  # characters of a question a person writes for themselves
 KEPT_ON_PAGE = "Shorten it; what you typed is still on this page."
 NUL_MESSAGE = (
     "Your text contains a NUL character (an invisible control character, often from a pasted "
     "file), which cannot be saved. Remove it or retype that part; the rest of your text is kept."
 )
+
+LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def no_broken_characters(value):
+    """Refuse a lone surrogate (half of a character), which cannot be encrypted or stored."""
+    if LONE_SURROGATE.search(value):
+        raise ValidationError(
+            "Your text contains a broken character (half of an emoji or a symbol, often from a "
+            "pasted text), which cannot be saved. Retype that part; the rest of your text is kept.",
+            code="lone_surrogate",
+        )
 
 
 def limit(most, what, advice="Shorten it or split it into two entries. Your text is kept below."):
@@ -123,6 +138,14 @@ class EntryForm(forms.Form):
     prompt = forms.CharField(required=False)
     version = forms.IntegerField(required=False, min_value=1, max_value=VERSION_MAX, widget=forms.HiddenInput)
     draft = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    # The code of the person's own prompt a new entry answers; the view looks it up among theirs.
+    own = forms.UUIDField(
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={
+            "invalid": "The prompt you chose is not available. Save again to keep your entry without it."
+        },
+    )
 
     def __init__(self, *args, entry=None, **kwargs):
         self.entry = entry
@@ -146,6 +169,35 @@ class EntryForm(forms.Form):
         """(step slug, prompt id) as the editor shows them: posted, or from the initial data."""
         data = self.data if self.is_bound else self.initial
         return (data.get("step") or "").strip(), (data.get("prompt") or "").strip()
+
+
+class OwnPromptForm(forms.Form):
+    """A question a person writes for themselves, and what an entry answering it starts with."""
+
+    text = TextField(
+        strip=True,
+        label="Your question",
+        help_text="Something you would like to come back to, in your own words. Only you see it.",
+        validators=[
+            limit(OWN_PROMPT_LIMIT, "The question", "Shorten it; your text is kept below."),
+            no_broken_characters,
+        ],
+        error_messages={"required": "Write the question you would like to answer."},
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+    )
+    template = TextField(
+        required=False,
+        strip=False,
+        label="Start each entry with",
+        help_text="Words a new entry from this prompt begins with, such as headings to fill in.",
+        validators=[limit(BODY_LIMIT, "The starting text", KEPT_ON_PAGE), no_broken_characters],
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
+    def clean_template(self):
+        # Only spaces and new lines is nothing to start from.
+        template = self.cleaned_data["template"]
+        return template if template.strip() else ""
 
 
 class DraftForm(forms.Form):

@@ -31,8 +31,8 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.debug import sensitive_variables
 
 from journal.export import FORMAT, FORMAT_VERSION
-from journal.forms import BODY_LIMIT, TITLE_LIMIT
-from journal.models import Entry, Mood, SearchToken
+from journal.forms import BODY_LIMIT, OWN_PROMPT_LIMIT, TITLE_LIMIT
+from journal.models import MAX_OWN_PROMPTS, Entry, Mood, OwnPrompt, SearchToken
 from recovery.content import library
 from recovery.models import Step
 
@@ -175,8 +175,9 @@ class _Document:
             self.pos = end
             return value
 
-    def read_top(self, on_entry):
-        """Walk the top-level object, calling on_entry(record) for each entry; the other fields."""
+    def read_top(self, on_entry, on_own_prompt):
+        """Walk the top-level object, calling on_entry(number, record) for each entry and
+        on_own_prompt(number, record) for each own prompt; the other fields."""
         header = {}
         self.expect("{")
         if self._peek() == "}":
@@ -191,6 +192,10 @@ class _Document:
                     if "entries" in header:
                         raise _not_export("entries.json has two lists of entries")
                     header["entries"] = self._entries(header, on_entry)
+                elif key == "own_prompts":
+                    if "own_prompts" in header:
+                        raise _not_export("entries.json has two lists of own prompts")
+                    header["own_prompts"] = self._own_prompts(on_own_prompt)
                 else:
                     header[key] = self.value(MAX_HEADER_VALUE)
                     _check_header(header, key)
@@ -213,6 +218,24 @@ class _Document:
             if count > MAX_ENTRIES:
                 raise _too_large(f"it holds more than {MAX_ENTRIES:,} entries, the most one import can add")
             on_entry(count, self.value(MAX_RECORD))
+            if self.expect(",", "]") == "]":
+                return count
+
+    def _own_prompts(self, on_own_prompt):
+        if self._peek() != "[":
+            raise _not_export("its own prompts are not a list")
+        self.pos += 1
+        count = 0
+        if self._peek() == "]":
+            self.pos += 1
+            return count
+        while True:
+            count += 1
+            if count > MAX_OWN_PROMPTS:
+                raise _too_large(
+                    f"it holds more than {MAX_OWN_PROMPTS} own prompts, the most an export holds"
+                )
+            on_own_prompt(count, self.value(MAX_RECORD))
             if self.expect(",", "]") == "]":
                 return count
 
@@ -250,7 +273,7 @@ def _open(upload):
     return archive.open(info), info.file_size
 
 
-def _walk(upload, on_entry, options=None):
+def _walk(upload, on_entry, options=None, on_own_prompt=None):
     try:
         stream, size = _open(upload)
     except (RuntimeError, NotImplementedError):  # zipfile's words for a password or a method
@@ -262,7 +285,9 @@ def _walk(upload, on_entry, options=None):
     # Only reading the file is caught here: an error in on_entry is the caller's, not the file's.
     try:
         with stream:
-            header = _Document(stream, size).read_top(on_entry)
+            header = _Document(stream, size).read_top(
+                on_entry, on_own_prompt or (lambda number, record: None)
+            )
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error):
         raise NOT_ZIP from None
     except RecursionError:
@@ -358,6 +383,7 @@ def _checked(record, steps, latest):
     if not isinstance(kind, str) or kind not in Entry.Kind.values:
         raise ValueError(f"its kind {_quoted(kind)} is not one of {', '.join(Entry.Kind.values)}")
     slug, step, prompt = _link(record, steps)
+    own_prompt = _own_prompt_of(record)
     version = record.get("version")
     version = 1 if version is None else version
     if type(version) is not int or not 1 <= version <= MAX_VERSION:
@@ -371,6 +397,7 @@ def _checked(record, steps, latest):
         "slug": slug,
         "step": step,
         "prompt": prompt,
+        "own_prompt": own_prompt,
         "created_at": _moment(record, "created_at", True, latest),
         "deleted_at": _moment(record, "deleted_at", False, latest),
         "version": version,
@@ -385,6 +412,56 @@ def _label(number, record):
     if isinstance(title, str) and title.strip():
         return f"{label} ({_quoted(title.strip())})"
     return label
+
+
+# One own prompt, and an entry's link to one
+
+
+def _uuid_of(value):
+    try:
+        return uuid.UUID(value) if isinstance(value, str) and len(value) < 50 else None
+    except ValueError:
+        return None
+
+
+def _own_prompt_of(record):
+    """The code of the own prompt an entry answers, as the file has it; None for none."""
+    value = record.get("own_prompt")
+    if value is None:
+        return None
+    if (code := _uuid_of(value)) is None:
+        raise ValueError(f"its own prompt {_quoted(value)} is not a UUID")
+    return code
+
+
+@sensitive_variables()
+def _checked_own_prompt(record, latest):
+    if not isinstance(record, dict):
+        raise ValueError("it is not a set of fields")
+    if (code := _uuid_of(record.get("code"))) is None:
+        raise ValueError(f"its code {_quoted(record.get('code'))} is not a UUID")
+    text = _text(record, "text", OWN_PROMPT_LIMIT).strip()
+    if not text:
+        raise ValueError("its text is empty; a prompt needs a question")
+    pinned = record.get("pinned", False)
+    if type(pinned) is not bool:
+        raise ValueError(f"its pinned {_quoted(pinned)} is not true or false")
+    retired_at = _moment(record, "retired_at", False, latest)
+    return {
+        "code": code,
+        "text": text,
+        "template": _text(record, "template", BODY_LIMIT),
+        "pinned": pinned and retired_at is None,
+        "created_at": _moment(record, "created_at", True, latest),
+        "retired_at": retired_at,
+    }
+
+
+def _own_label(number, record):
+    text = record.get("text") if isinstance(record, dict) else None
+    if isinstance(text, str) and text.strip():
+        return f"Own prompt {number} ({_quoted(text.strip())})"
+    return f"Own prompt {number}"
 
 
 # The whole file
@@ -431,13 +508,24 @@ def read_archive(upload, reader=_walk, options=None):
         moment = item["created_at"]
         dates[:] = [min(dates[0], moment), max(dates[1], moment)] if dates else [moment, moment]
 
-    header = reader(upload, check, options)
+    def check_own_prompt(number, record):
+        nonlocal text
+        try:
+            item = _checked_own_prompt(record, latest)
+        except ValueError as exc:
+            problems.append(f"{_own_label(number, record)}: {exc}.")
+            return
+        text += len(item["text"]) + len(item["template"])
+        if text > MAX_TEXT:
+            raise _too_large(f"its entries and prompts hold more than {MAX_TEXT:,} characters of text")
+
+    header = _read(reader, upload, check, options, check_own_prompt)
     if problems:
         shown = problems[:MAX_PROBLEMS_SHOWN]
         if len(problems) > len(shown):
             shown.append(f"… and {len(problems) - len(shown)} more.")
         raise ValidationError(
-            ["Nothing was imported, because some entries in the file cannot be read:", *shown],
+            ["Nothing was imported, because some entries or prompts in the file cannot be read:", *shown],
             code="bad_entries",
         )
     first, last = dates or (None, None)
@@ -453,6 +541,8 @@ class ImportReport:
     shown: list = field(default_factory=list)  # the first SHOWN new Entry rows, for the page
     skipped: int = 0  # already in the journal
     unlinked: int = 0  # their step no longer exists; imported without it
+    own_prompts_added: int = 0
+    own_prompts_skipped: int = 0  # already in the journal
 
     SHOWN = 50
 
@@ -465,12 +555,49 @@ def _code_for(user, code):
 
 
 @sensitive_variables()
+def _add_own_prompt(user, item, report):
+    """The person's prompt for one in the file: the one they have already, else a new one."""
+    code = _code_for(user, item["code"])
+    mine = OwnPrompt.objects.for_user(user).filter(code__in=[item["code"], code]).exists()
+    if mine:
+        report.own_prompts_skipped += 1
+        return
+    fields = {name: item[name] for name in ("text", "template", "pinned", "created_at", "retired_at")}
+    OwnPrompt.objects.create(owner=user, code=code, **fields)
+    report.own_prompts_added += 1
+
+
+def _link_own_prompts(user, answers):
+    """Point the entries just added at the prompts they answer, {code in the file: [entry codes]},
+    and take those out of `answers`; what is left waits for its prompt further on in the file. A
+    prompt neither in the file nor in the journal leaves its entries without one."""
+    codes = {c: c for c in answers} | {_code_for(user, c): c for c in answers}
+    found = OwnPrompt.objects.for_user(user).filter(code__in=list(codes)).values_list("code", "pk")
+    prompts = {}
+    for code, pk in found:
+        if code in answers or codes[code] not in prompts:  # the file's own code first: this journal's
+            prompts[codes[code]] = pk
+    for code, pk in prompts.items():
+        Entry.objects.filter(owner=user, code__in=answers.pop(code)).update(own_prompt_id=pk)
+
+
+def _read(reader, upload, on_entry, options, on_own_prompt):
+    """Walk an upload with its reader; only our own export holds own prompts."""
+    if reader is _walk:
+        return _walk(upload, on_entry, options, on_own_prompt)
+    return reader(upload, on_entry, options)
+
+
+@sensitive_variables()
 def import_entries(user, checked, *, report=None, after=0, on_batch=None):
     """Add the entries of a checked upload that the user does not have yet: in one transaction,
     or, given on_batch, one transaction a batch, each calling on_batch(report, read) before it
     commits, so what it records of the progress commits with the entries. The first `after`
-    entries of the file are passed over (a job going on where its last worker stopped)."""
+    entries of the file are passed over (a job going on where its last worker stopped). Own
+    prompts are added as they come, and entries linked to them once the whole file is read
+    (and, in batches, after each batch too: our export writes its prompts first)."""
     report, seen, batch, read = report or ImportReport(), set(), [], after
+    answers = {}  # own prompt code in the file -> codes of the entries added that answer it
 
     def one_import_at_a_time():
         # Per account (PostgreSQL), so a file sent from two tabs is added once.
@@ -487,6 +614,8 @@ def import_entries(user, checked, *, report=None, after=0, on_batch=None):
                 continue
             seen.add(code)
             report.unlinked += bool(item["slug"] and item["step"] is None)
+            if item["own_prompt"]:
+                answers.setdefault(item["own_prompt"], []).append(code)
             entry = Entry(
                 owner=user,
                 code=code,
@@ -518,6 +647,7 @@ def import_entries(user, checked, *, report=None, after=0, on_batch=None):
         with transaction.atomic():
             one_import_at_a_time()
             flush()
+            _link_own_prompts(user, answers)
             on_batch(report, read)
 
     def add(number, record):
@@ -529,14 +659,19 @@ def import_entries(user, checked, *, report=None, after=0, on_batch=None):
         if len(batch) >= BATCH:
             flush_alone() if on_batch else flush()
 
+    def add_own_prompt(number, record):
+        _add_own_prompt(user, _checked_own_prompt(record, checked.latest), report)
+
     walk = checked.reader or _walk
     if on_batch:
-        walk(checked.upload, add, checked.options)
+        _read(walk, checked.upload, add, checked.options, add_own_prompt)
         flush_alone()
+        _link_own_prompts(user, answers)
         return report
     with transaction.atomic():
         one_import_at_a_time()
-        walk(checked.upload, add, checked.options)
+        _read(walk, checked.upload, add, checked.options, add_own_prompt)
         if batch:
             flush()
+        _link_own_prompts(user, answers)
     return report

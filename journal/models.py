@@ -13,6 +13,7 @@ from recovery import markdown
 EXCERPT_LENGTH = 160
 ANSWERS_READ = 60  # answers read for a step page before the rest are only counted
 TRASH_DAYS = 30  # entries stay this long in the trash before purge_trash deletes them
+MAX_OWN_PROMPTS = 100  # a person's own prompts, retired ones included: their list is one page
 
 
 def excerpt_of(body_html):
@@ -109,6 +110,72 @@ class EntryQuerySet(models.QuerySet):
         return entries
 
 
+class OwnPromptQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The one way to reach own prompts: the signed-in user's own, retired or not."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user)
+
+    def active(self):
+        return self.filter(retired_at__isnull=True)
+
+    def by_code(self, code):
+        """The prompt with this code, or None for a code that is not one (junk from a link too)."""
+        try:
+            code = uuid.UUID(str(code))
+        except ValueError:
+            return None
+        return self.filter(code=code).first()
+
+    def offered(self, most):
+        """Up to `most` active prompts for the editor and Today: pinned first, then the newest,
+        without their template (it can be long, and only the editor that starts from it needs it)."""
+        return list(self.active().defer("template").order_by("-pinned", "-created_at", "-id")[:most])
+
+
+class OwnPrompt(models.Model):
+    """A question a person wrote for themselves, encrypted like an entry. Retiring one hides it
+    from the editor and Today; the entries that answered it keep it."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="own_prompts")
+    code = models.UUIDField(default=uuid.uuid4, editable=False)
+    text = EncryptedTextField()
+    # What a new entry from this prompt starts with.
+    template = EncryptedTextField(blank=True)
+    key_id = KeyIdField()
+    pinned = models.BooleanField(default=False)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = OwnPromptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-pinned", "-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["owner", "retired_at", "-pinned", "-created_at", "-id"],
+                name="own_prompt_owner_offered",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["code"], name="own_prompt_code_unique"),
+            # Empty text stays empty when encrypted, so the database can refuse a prompt without one.
+            models.CheckConstraint(condition=~models.Q(text=""), name="own_prompt_has_text"),
+            models.CheckConstraint(
+                condition=models.Q(pinned=False) | models.Q(retired_at__isnull=True),
+                name="own_prompt_retired_not_pinned",
+            ),
+        ]
+
+    def __str__(self):
+        return f"own prompt {self.code}"  # never its text
+
+    @property
+    def retired(self):
+        return self.retired_at is not None
+
+
 class Entry(models.Model):
     """A private journal entry. Title and body are encrypted at rest; only the owner reads it."""
 
@@ -127,6 +194,10 @@ class Entry(models.Model):
         "recovery.Step", null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
     )
     prompt = models.CharField(max_length=100, blank=True)
+    # A prompt the person wrote themselves; deleting it leaves the entry without it.
+    own_prompt = models.ForeignKey(
+        OwnPrompt, null=True, blank=True, on_delete=models.SET_NULL, related_name="entries"
+    )
     title = EncryptedTextField(blank=True)
     body = EncryptedTextField(blank=True)
     # Derived from body on save, so pages never render Markdown per request; encrypted like it.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from journal import drafts, views
+from journal import drafts, prompts, views
 
 app_name = "journal"
 
@@ -15,6 +15,14 @@ urlpatterns = [
     path("import/", views.import_entries, name="import"),
     path("import/<uuid:code>/", views.import_job, name="import_job"),
     path("import/<uuid:code>/cancel/", views.import_job_cancel, name="import_cancel"),
+    path("prompts/", prompts.prompt_list, name="prompts"),
+    path("prompts/add/", prompts.prompt_add, name="prompt_add"),
+    path("prompts/<uuid:code>/edit/", prompts.prompt_edit, name="prompt_edit"),
+    path("prompts/<uuid:code>/pin/", prompts.prompt_pin, name="prompt_pin"),
+    path("prompts/<uuid:code>/unpin/", prompts.prompt_unpin, name="prompt_unpin"),
+    path("prompts/<uuid:code>/retire/", prompts.prompt_retire, name="prompt_retire"),
+    path("prompts/<uuid:code>/bring-back/", prompts.prompt_bring_back, name="prompt_bring_back"),
+    path("prompts/<uuid:code>/delete/", prompts.prompt_delete, name="prompt_delete"),
     path("<uuid:code>/", views.detail, name="detail"),
     path("<uuid:code>/edit/", views.edit, name="edit"),
     path("<uuid:code>/delete/", views.delete, name="delete"),

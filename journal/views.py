@@ -35,12 +35,14 @@ from journal.drafts import (
     saved_from,
 )
 from journal.forms import BODY_LIMIT, EntryForm, FilterForm, ImportForm, MoodMapForm, clean_link
-from journal.models import TRASH_DAYS, Draft, Entry, ImportJob, Mood
+from journal.models import TRASH_DAYS, Draft, Entry, ImportJob, Mood, OwnPrompt
 from recovery import markdown
 from recovery.content import library
 from recovery.middleware import DATABASE_DOWN, RETRY_AFTER
 
 PER_PAGE = 20
+OWN_OFFERED = 5  # own prompts the new-entry editor offers
+OWN_GONE = "The prompt you chose is not available: it may have been retired or deleted. You can still write."
 UNDO_KEY = "journal_undo"  # the code of the entry just moved to the trash, never its text
 # What a card of the list shows: never the body, and only the title and excerpt are decrypted.
 LIST_FIELDS = ("code", "kind", "step", "title", "excerpt", "mood", "created_at")
@@ -53,7 +55,8 @@ def entry_view(*methods, scope="for_user"):
     def decorator(view):
         @wraps(view)
         def wrapper(request, code, *args, **kwargs):
-            entries = getattr(Entry.objects, scope)(request.user).select_related("step")
+            entries = getattr(Entry.objects, scope)(request.user)
+            entries = entries.select_related("step", "own_prompt").defer("own_prompt__template")
             entry = get_object_or_404(entries, code=code)
             if request.method not in methods:
                 return HttpResponseNotAllowed(methods)
@@ -90,7 +93,8 @@ def keeps_words(view):
 def _unsaved_page(request, code):
     # Unbound, so that nothing is validated against the database that just failed.
     posted = {
-        name: request.POST.get(name, "") for name in ("title", "body", "mood", "step", "prompt", "version")
+        name: request.POST.get(name, "")
+        for name in ("title", "body", "mood", "step", "prompt", "version", "own")
     }
     posted["draft"] = request.POST.get("draft") or uuid.uuid4()
     entry = Entry(code=code) if code else None
@@ -194,6 +198,14 @@ def _form_page(request, form, entry=None, *, preview=None, link_errors=(), unava
     if entry and entry.step_id and entry.step.slug not in dict(steps):
         steps.append((entry.step.slug, f"{entry.step.title} (no longer on the path)"))
     mood = form["mood"].value()
+    own_code = None if entry else form["own"].value()
+    if entry:
+        own_prompt = entry.own_prompt
+    elif own_code and not unavailable:  # with the database away, the code is carried on alone
+        own_prompt = OwnPrompt.objects.for_user(request.user).defer("template").by_code(own_code)
+        own_code = own_prompt.code if own_prompt else None
+    else:
+        own_prompt = None
     context = {
         "form": form,
         "entry": entry,
@@ -209,7 +221,11 @@ def _form_page(request, form, entry=None, *, preview=None, link_errors=(), unava
         "show_errors": form.is_bound and preview is None,
         "link_errors": link_errors,
         "unavailable": unavailable,
+        "own_prompt": own_prompt,
+        "own_code": own_code,
     }
+    if request.method == "GET" and not entry and not own_prompt:
+        context["own_offered"] = OwnPrompt.objects.for_user(request.user).offered(OWN_OFFERED)
     if request.method == "GET" and "draft" not in request.GET:
         drafts = Draft.objects.for_user(request.user).pending().select_related("step")
         context["offered"] = (
@@ -233,6 +249,8 @@ def new(request):
         if not form.is_valid():
             return _form_page(request, form, status=400)
         data = form.cleaned_data
+        # Retired since the editor opened is fine: the entry still answers it.
+        own = OwnPrompt.objects.for_user(request.user).by_code(data["own"]) if data["own"] else None
         with transaction.atomic():
             one_save_at_a_time(request)
             if saved := saved_from(request, data["draft"]):
@@ -242,12 +260,17 @@ def new(request):
                 owner=request.user,
                 step=data["step"],
                 prompt=data["prompt"],
+                own_prompt=own,
                 title=data["title"],
                 body=data["body"],
                 mood=data["mood"],
             )
             consume_draft(request, data["draft"], entry)
         messages.success(request, "Your entry is saved.")
+        if data["own"] and own is None:
+            messages.info(
+                request, "The prompt you wrote from has been deleted, so the entry is saved without it."
+            )
         return redirect("journal:detail", entry.code)
 
     if "draft" in request.GET:
@@ -258,14 +281,23 @@ def new(request):
         "prompt": request.GET.get("prompt", ""),
         "draft": uuid.uuid4(),
     }
+    errors = []
     try:
         clean_link(initial["step"], initial["prompt"])
     except ValidationError as exc:
         # A broken link (a renamed step, a prompt of another step): say so, and let them write.
         errors = [message for messages_ in exc.message_dict.values() for message in messages_]
         initial.update(step="", prompt="")
-        return _form_page(request, EntryForm(initial=initial), link_errors=errors, status=400)
-    return _form_page(request, EntryForm(initial=initial))
+    if code := request.GET.get("own"):
+        # The person's own prompt, still in use; anything else (retired, deleted, someone else's,
+        # junk) is said plainly, and the editor opens all the same.
+        own = OwnPrompt.objects.for_user(request.user).active().by_code(code)
+        if own is None:
+            errors.append(OWN_GONE)
+        else:
+            initial.update(own=own.code, body=own.template)
+    form = EntryForm(initial=initial)
+    return _form_page(request, form, link_errors=errors, status=400 if errors else 200)
 
 
 @sensitive_post_parameters(*TEXT_FIELDS)

@@ -15,12 +15,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from journal import checkin
-from journal.models import Counter, CounterReset, Entry, Mood
+from journal.models import Counter, CounterReset, Entry, Mood, OwnPrompt
 from recovery import progress
 from recovery.content import library
 from recovery.models import ExerciseTick, StepProgress
 
 MAX_COUNTERS = 10
+OWN_PINNED_SHOWN = 3
 TODAY = "/"
 
 
@@ -42,6 +43,12 @@ def prompt_for(user, step):
     return next((p for p in step.prompts if p.id not in answered), step.prompts[0])
 
 
+def own_prompts_for(user):
+    """The person's pinned prompts (a few), else the newest one still in use: one click to write."""
+    offered = OwnPrompt.objects.for_user(user).offered(OWN_PINNED_SHOWN)
+    return [p for p in offered if p.pinned] or offered[:1]
+
+
 def tracking_started(user):
     return StepProgress.objects.filter(user=user).exists() or ExerciseTick.objects.filter(user=user).exists()
 
@@ -60,6 +67,7 @@ def today_context(request, **extra):
         "exercise": try_today(step),
         "ticked": tracker.ticked(step.slug) if step else set(),
         "prompt": prompt_for(request.user, step),
+        "own_prompts": own_prompts_for(request.user),
         "checkin_form": checkin.CheckInForm(),
         "moods": dict(Mood.choices),
         "checked_in_today": entries.filter(kind=Entry.Kind.CHECKIN, created_at__gte=midnight).exists(),

@@ -29,7 +29,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from journal.models import Draft, Entry
+from journal.models import Draft, Entry, OwnPrompt
 from recovery.content import library
 from recovery.models import ExerciseTick, StepProgress, User
 from recovery.progress import tracker_for
@@ -114,7 +114,7 @@ def hostile(codes=()):
 @dataclass(frozen=True)
 class Door:
     method: str
-    path: str  # with {entry}, {trashed}, {draft}, {slug}, {exercise}, {text} in it
+    path: str  # with {entry}, {trashed}, {draft}, {own}, {slug}, {exercise}, {text} in it
     fields: tuple = ()
     always: tuple = ()  # (name, value) pairs every request carries, e.g. the preview button
 
@@ -122,7 +122,8 @@ class Door:
         return f"{self.method} {self.path}" + "".join(f" {name}" for name, _ in self.always)
 
 
-EDITOR = ("title", "body", "mood", "step", "prompt", "version", "draft")
+EDITOR = ("title", "body", "mood", "step", "prompt", "version", "draft", "own")
+OWN_PROMPT = ("text", "template")
 AUTOSAVE = ("draft", "entry", "version", "title", "body", "mood", "step", "prompt")
 LIST = ("q", "step", "mood", "page")
 
@@ -140,7 +141,7 @@ DOORS = [
     # The journal
     Door("GET", "/journal/", LIST),
     Door("GET", "/journal/trash/", ("page",)),
-    Door("GET", "/journal/new/", ("step", "prompt", "draft")),
+    Door("GET", "/journal/new/", ("step", "prompt", "draft", "own")),
     Door("POST", "/journal/new/", EDITOR),
     Door("POST", "/journal/new/", EDITOR, always=(("preview", "1"),)),
     Door("GET", "/journal/{entry}/", ()),
@@ -156,6 +157,18 @@ DOORS = [
     Door("POST", "/journal/{trashed}/destroy/", ()),
     Door("GET", "/journal/export/", ()),
     Door("POST", "/journal/import/", ("archive",)),
+    # Own prompts
+    Door("GET", "/journal/prompts/", ()),
+    Door("GET", "/journal/prompts/add/", ()),
+    Door("POST", "/journal/prompts/add/", OWN_PROMPT),
+    Door("GET", "/journal/prompts/{own}/edit/", ()),
+    Door("POST", "/journal/prompts/{own}/edit/", OWN_PROMPT),
+    Door("POST", "/journal/prompts/{own}/pin/", ()),
+    Door("POST", "/journal/prompts/{own}/unpin/", ()),
+    Door("POST", "/journal/prompts/{own}/retire/", ()),
+    Door("POST", "/journal/prompts/{own}/bring-back/", ()),
+    Door("GET", "/journal/prompts/{own}/delete/", ()),
+    Door("POST", "/journal/prompts/{own}/delete/", ()),
     # Progress and the account
     Door("GET", "/progress/", ()),
     Door("POST", "/progress/check-in/", ("mood", "note")),
@@ -195,6 +208,11 @@ def journal_of(user):
     trashed = make_entry(user, title="in the trash", deleted_at=timezone.now())
     draft = Draft.objects.create(owner=user, title="typing", body="half a thought")
     Draft.objects.create(owner=user, entry=entry, title="an edit", body="not saved yet", base_version=1)
+    own = OwnPrompt.objects.create(
+        owner=user, text=f"{user.email}'s question", template="To begin:", pinned=True
+    )
+    entry.own_prompt = own
+    entry.save(update_fields=["own_prompt"])
 
     class Request:
         pass
@@ -204,7 +222,7 @@ def journal_of(user):
     tracker = tracker_for(request)
     tracker.complete(doc)
     tracker.tick(doc, doc.exercises[0].id, True)
-    return {"entry": entry.code, "trashed": trashed.code, "draft": draft.code}
+    return {"entry": entry.code, "trashed": trashed.code, "draft": draft.code, "own": own.code}
 
 
 def snapshot(user):
@@ -221,8 +239,22 @@ def snapshot(user):
             Entry.objects.filter(owner=user)
             .order_by("pk")
             .values_list(
-                "code", "title", "body", "mood", "step_id", "prompt", "version", "deleted_at", "updated_at"
+                "code",
+                "title",
+                "body",
+                "mood",
+                "step_id",
+                "prompt",
+                "own_prompt_id",
+                "version",
+                "deleted_at",
+                "updated_at",
             )
+        ),
+        "own_prompts": list(
+            OwnPrompt.objects.filter(owner=user)
+            .order_by("pk")
+            .values_list("code", "text", "template", "pinned", "retired_at")
         ),
         "drafts": list(
             Draft.objects.filter(owner=user)
@@ -259,6 +291,9 @@ def plausible(name, world, codes, link):
     by_name = {
         "draft": st.one_of(st.uuids().map(str), st.sampled_from([str(c) for c in codes])),
         "entry": st.sampled_from([str(c) for c in codes]),
+        "own": st.sampled_from([str(c) for c in codes]),
+        "text": st.text(max_size=60),
+        "template": st.text(max_size=200),
         "version": st.sampled_from(["1", "2"]),
         "mood": st.sampled_from(["1", "3", "5"]),
         "step": st.just(link[0]),
@@ -290,6 +325,7 @@ def requests(draw, door, world, role):
         entry=draw(st.sampled_from([mine["entry"], mine["trashed"], uuid.uuid4()])),
         trashed=draw(st.sampled_from([mine["trashed"], mine["entry"]])),
         draft=draw(st.sampled_from([mine["draft"], uuid.uuid4()])),
+        own=draw(st.sampled_from([mine["own"], uuid.uuid4()])),
         slug=draw(st.one_of(st.just(slug), quoted)),
         exercise=draw(st.one_of(st.just(exercise), quoted)),
         text=draw(hostile(code_texts).map(lambda v: quote_from_bytes(wire(v), safe=""))).replace("%2F", "x")

@@ -1,4 +1,5 @@
 # Imports too large for one request: added by the job runner, with their progress shown.
+import json
 import uuid
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ from django_q.conf import Conf
 from django_q.models import OrmQ
 
 from journal import import_jobs, imports
-from journal.models import Entry, ImportJob
+from journal.models import Entry, ImportJob, OwnPrompt
 from tests.journal_helpers import export_json, raw_row, zip_bytes
 
 pytestmark = pytest.mark.django_db
@@ -280,3 +281,19 @@ def test_an_htmx_post_is_sent_to_the_progress_page_by_htmx(owner_client, small_i
     response = owner_client.post("/journal/import/", {"archive": archive}, headers={"HX-Request": "true"})
     job = ImportJob.objects.get()
     assert response.status_code == 200 and response["HX-Redirect"] == job.get_absolute_url()
+
+
+@pytest.mark.parametrize("prompts_first", [True, False], ids=["prompts-first", "prompts-last"])
+def test_a_background_import_brings_own_prompts_and_links_their_answers(
+    owner, owner_client, small_inline, prompts_first
+):
+    code = "0b8a3a6e-5d0c-4d0e-9b7b-1a2b3c4d5e6f"
+    entries = [record(i, own_prompt=code if i % 2 else None) for i in range(7)]
+    prompts = [{"code": code, "text": "What did I need?", "created_at": "2026-01-01T10:00:00+00:00"}]
+    fields = [("own_prompts", prompts), ("entries", entries)]
+    document = dict(fields if prompts_first else fields[::-1], format="mending-journal", version=1)
+    response = upload(owner_client, zip_bytes({"entries.json": json.dumps(document)}))
+    import_jobs.run(ImportJob.objects.get(code=response.url.split("/")[-2]).pk)
+    prompt = OwnPrompt.objects.get(owner=owner)
+    linked = sorted(e.title for e in Entry.objects.filter(owner=owner, own_prompt=prompt))
+    assert linked == ["Day 1", "Day 3", "Day 5"]

@@ -14,6 +14,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 
+from journal.models import OwnPrompt
 from recovery import progress
 from recovery.content import library
 from recovery.models import Step
@@ -43,6 +44,7 @@ PAGES = {
     "entry": ("/journal/{entry}/", True),
     "editor": (f"/journal/new/?step={STEP}&prompt=loudest-feeling", True),
     "dashboard": ("/progress/", True),
+    "own-prompts": ("/journal/prompts/", True),
 }
 
 _axe = Axe()
@@ -58,6 +60,8 @@ def some_history(user):
     progress.UserTracker(user).tick(lib.core[0], lib.core[0].exercises[0].id, True)
     step = Step.objects.get(slug=STEP)
     now = timezone.now()
+    OwnPrompt.objects.create(owner=user, text="What would I tell a friend in my place?", pinned=True)
+    OwnPrompt.objects.create(owner=user, text="What did I stop doing for myself?", retired_at=now)
     entry = None
     for days_ago, mood in [(20, 2), (14, 1), (9, 3), (5, 3), (2, 4), (0, 4)]:
         entry = make_entry(

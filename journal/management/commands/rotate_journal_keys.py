@@ -3,12 +3,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from journal.crypto import fernet, first_key_id
-from journal.models import Counter, Draft, Entry, ImportJob, SafetyPlan
+from journal.models import Counter, Draft, Entry, ImportJob, OwnPrompt, SafetyPlan
 
 ENCRYPTED = {
     Entry: ("title", "body", "body_html", "excerpt"),
     Draft: ("title", "body"),
     Counter: ("name",),
+    OwnPrompt: ("text", "template"),
     SafetyPlan: tuple(name for name, _, _ in SafetyPlan.SECTIONS),
     ImportJob: ("options", "problems"),  # and its file, below
 }
@@ -16,7 +17,7 @@ ENCRYPTED = {
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every journal entry, draft, counter, safety plan and waiting import with the first key in JOURNAL_KEYS, and rebuild "
+        "Re-encrypt every journal entry, draft, own prompt, counter, safety plan and waiting import with the first key in JOURNAL_KEYS, and rebuild "
         "the search index with it. Works in batches, each its own transaction; rows already done "
         "are skipped, so it is safe to interrupt and run again."
     )
