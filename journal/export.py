@@ -46,7 +46,7 @@ def _iso(moment):
 
 
 @sensitive_variables()
-def _entry_record(entry, steps):
+def entry_record(entry, steps):
     doc = steps.get(entry.step.slug) if entry.step_id else None
     item = doc.prompt(entry.prompt) if doc and entry.prompt else None
     return {
@@ -67,7 +67,7 @@ def _entry_record(entry, steps):
 
 
 @sensitive_variables()
-def _markdown_file(record):
+def markdown_file(record):
     front = {
         "title": record["title"],
         "date": record["created_at"],
@@ -145,9 +145,9 @@ def build_archive(user, include_progress=False):
         entries = Entry.objects.all_for(user).select_related("step").defer("body_html", "excerpt")
         entries = entries.order_by("created_at", "id")
         for entry in entries.iterator(chunk_size=500):
-            record = _entry_record(entry, steps)
+            record = entry_record(entry, steps)
             records.append(record)
-            archive.writestr(_file_name(record), _markdown_file(record))
+            archive.writestr(_file_name(record), markdown_file(record))
         document = {"format": FORMAT, "version": FORMAT_VERSION, "exported_at": _iso(timezone.now())}
         archive.writestr("entries.json", _entries_json(document, records))
         if include_progress:
