@@ -127,10 +127,8 @@ def dashboard_context(request):
         for day, mood in days.items()
         if mood is not None and (all_time or day >= today - timedelta(days=period - 1))
     )
-    if all_time:
-        span = (today - daily[0][0]).days + 1 if daily else 1
-    else:
-        span = period
+    first_mood = daily[0][0] if daily else today
+    span = (today - first_mood).days + 1 if all_time else period
     mood_rows = grouped(daily, span if all_time else 0)
     points = [(day, round(mood, 1)) for day, mood, _ in mood_rows]
     # A week or month starts on or before its first day: the chart starts with the first of them.
