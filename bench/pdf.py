@@ -24,10 +24,34 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 CPU_TARGET, MEMORY_TARGET = 20.0, 200
-WORDS = (
-    "river walk quiet morning letter sister anger calm tired hopeful sleep work friend rain "
-    "kitchen message evening laughed cried window music slowly breathe garden train weekend"
-).split()
+WORDS = [
+    "river",
+    "walk",
+    "quiet",
+    "morning",
+    "letter",
+    "sister",
+    "anger",
+    "calm",
+    "tired",
+    "hopeful",
+    "sleep",
+    "work",
+    "friend",
+    "rain",
+    "kitchen",
+    "message",
+    "evening",
+    "laughed",
+    "cried",
+    "window",
+    "music",
+    "slowly",
+    "breathe",
+    "garden",
+    "train",
+    "weekend",
+]
 START, END = "2024-01-01", "2026-12-31"
 
 
@@ -157,7 +181,9 @@ def main():
     )
     command = [sys.executable, __file__, "-n", str(args.n)]
     subprocess.run([*command, "--step", "seed"], env=env, check=True)
-    subprocess.run([*command, "--step", "measure", *(["--profile"] if args.profile else [])], env=env, check=True)
+    subprocess.run(
+        [*command, "--step", "measure", *(["--profile"] if args.profile else [])], env=env, check=True
+    )
 
 
 if __name__ == "__main__":

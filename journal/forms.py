@@ -218,12 +218,15 @@ class PrintForm(forms.Form):
 
     start = forms.DateField(label="From", widget=DATE_INPUT, error_messages=DATE_MESSAGES)
     end = forms.DateField(label="To", widget=DATE_INPUT, error_messages=DATE_MESSAGES)
-    steps = forms.MultipleChoiceField(required=False, label="Only these steps")
+    steps = forms.MultipleChoiceField(
+        required=False, label="Only these steps", widget=forms.CheckboxSelectMultiple
+    )
     moods = forms.TypedMultipleChoiceField(
         required=False,
         choices=Mood.choices,
         coerce=int,
         label="Only entries with these moods",
+        widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": "Choose moods from 1 (very low) to 5 (very good)."},
     )
     checkins = forms.BooleanField(required=False, label="Include check-ins")
