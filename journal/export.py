@@ -59,10 +59,10 @@ def _own_prompt_record(prompt):
 
 
 @sensitive_variables()
-def _entry_record(entry, steps, own_prompts):
+def entry_record(entry, steps, own_prompts=None):
     doc = steps.get(entry.step.slug) if entry.step_id else None
     item = doc.prompt(entry.prompt) if doc and entry.prompt else None
-    own = own_prompts.get(entry.own_prompt_id)
+    own = (own_prompts or {}).get(entry.own_prompt_id)
     return {
         "code": str(entry.code),
         "kind": entry.kind,
@@ -83,7 +83,7 @@ def _entry_record(entry, steps, own_prompts):
 
 
 @sensitive_variables()
-def _markdown_file(record):
+def markdown_file(record):
     front = {
         "title": record["title"],
         "date": record["created_at"],
@@ -164,9 +164,9 @@ def build_archive(user, include_progress=False):
         entries = Entry.objects.all_for(user).select_related("step").defer("body_html", "excerpt")
         entries = entries.order_by("created_at", "id")
         for entry in entries.iterator(chunk_size=500):
-            record = _entry_record(entry, steps, own_prompts)
+            record = entry_record(entry, steps, own_prompts)
             records.append(record)
-            archive.writestr(_file_name(record), _markdown_file(record))
+            archive.writestr(_file_name(record), markdown_file(record))
         # Before the entries, so an import has the prompts when it meets the entries that answer them.
         document = {
             "format": FORMAT,

@@ -290,3 +290,49 @@ class MoodMapForm(forms.Form):
             label: chosen.get(f"mood_{n}", self.fields[f"mood_{n}"].initial or None)
             for n, label in enumerate(self.labels)
         }
+
+
+class PrintForm(forms.Form):
+    """What goes into the document for a therapist (journal/printing.py): a range of days, and
+    optionally some steps, some moods, the check-ins, a title and the site's name."""
+
+    DATE_MESSAGES = {
+        "required": "Enter a date, like 2026-11-01.",
+        "invalid": "Enter a real date, like 2026-11-01.",
+    }
+
+    DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+    start = forms.DateField(label="From", widget=DATE_INPUT, error_messages=DATE_MESSAGES)
+    end = forms.DateField(label="To", widget=DATE_INPUT, error_messages=DATE_MESSAGES)
+    steps = forms.MultipleChoiceField(
+        required=False, label="Only these steps", widget=forms.CheckboxSelectMultiple
+    )
+    moods = forms.TypedMultipleChoiceField(
+        required=False,
+        choices=Mood.choices,
+        coerce=int,
+        label="Only entries with these moods",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Choose moods from 1 (very low) to 5 (very good)."},
+    )
+    checkins = forms.BooleanField(required=False, label="Include check-ins")
+    title = TextField(
+        required=False,
+        max_length=TITLE_LIMIT,
+        label="Title on the first page",
+        error_messages={"max_length": f"Keep the title to {TITLE_LIMIT} characters or fewer."},
+    )
+    name_site = forms.BooleanField(required=False, label="Name this site in the document")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["steps"].choices = [(s.slug, s.title) for s in library().path]
+        self.fields["steps"].error_messages["invalid_choice"] = "There is no step called “%(value)s”."
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            raise ValidationError("The first date is after the last one. Swap them, or choose again.")
+        return data

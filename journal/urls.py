@@ -1,6 +1,6 @@
 from django.urls import path
 
-from journal import drafts, prompts, views
+from journal import drafts, printing, prompts, views
 
 app_name = "journal"
 
@@ -12,6 +12,10 @@ urlpatterns = [
     path("drafts/<uuid:code>/discard/", drafts.discard_draft, name="discard_draft"),
     path("trash/", views.trash, name="trash"),
     path("export/", views.export, name="export"),
+    path("export/therapist/", printing.export_page, name="print_form"),
+    path("export/therapist/pdf/", printing.pdf, name="pdf"),
+    path("export/moods.csv", printing.moods_csv, name="moods_csv"),
+    path("print/", printing.print_view, name="print"),
     path("import/", views.import_entries, name="import"),
     path("import/<uuid:code>/", views.import_job, name="import_job"),
     path("import/<uuid:code>/cancel/", views.import_job_cancel, name="import_cancel"),
@@ -28,4 +32,6 @@ urlpatterns = [
     path("<uuid:code>/delete/", views.delete, name="delete"),
     path("<uuid:code>/restore/", views.restore, name="restore"),
     path("<uuid:code>/destroy/", views.destroy, name="destroy"),
+    path("<uuid:code>/download.md", printing.entry_markdown, name="entry_markdown"),
+    path("<uuid:code>/download.pdf", printing.entry_pdf, name="entry_pdf"),
 ]

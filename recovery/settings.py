@@ -323,7 +323,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Django's own console handler on "django" would print each of its lines a second time.
-    "loggers": {"django": {"handlers": [], "level": "INFO"}, "django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO"},
+        "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint's warnings quote what it could not load or parse: an address or a piece of
+        # an entry's text. Journal text never goes to a log, so it says nothing at all.
+        "weasyprint": {"handlers": [], "level": "CRITICAL", "propagate": False},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # Background jobs (email reminders): django-q2 with the database as its queue, so a worker needs

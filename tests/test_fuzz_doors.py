@@ -126,6 +126,7 @@ EDITOR = ("title", "body", "mood", "step", "prompt", "version", "draft", "own")
 OWN_PROMPT = ("text", "template")
 AUTOSAVE = ("draft", "entry", "version", "title", "body", "mood", "step", "prompt")
 LIST = ("q", "step", "mood", "page")
+PRINT = ("start", "end", "steps", "moods", "checkins", "title", "name_site")
 
 DOORS = [
     # The path and plain pages
@@ -156,6 +157,13 @@ DOORS = [
     Door("GET", "/journal/{trashed}/destroy/", ()),
     Door("POST", "/journal/{trashed}/destroy/", ()),
     Door("GET", "/journal/export/", ()),
+    Door("GET", "/journal/export/therapist/", ()),
+    Door("GET", "/journal/print/", PRINT),
+    Door("POST", "/journal/print/", PRINT),
+    Door("POST", "/journal/export/therapist/pdf/", PRINT),
+    Door("GET", "/journal/export/moods.csv", ()),
+    Door("GET", "/journal/{entry}/download.md", ()),
+    Door("GET", "/journal/{entry}/download.pdf", ()),
     Door("POST", "/journal/import/", ("archive",)),
     # Own prompts
     Door("GET", "/journal/prompts/", ()),
@@ -302,6 +310,10 @@ def plausible(name, world, codes, link):
         "title": st.text(max_size=30),
         "body": st.text(max_size=200),
         "note": st.text(max_size=30),
+        "start": st.sampled_from(["2020-01-01", "2026-01-01"]),
+        "end": st.sampled_from(["2030-12-31", "2026-12-31"]),
+        "steps": st.just(link[0]),
+        "moods": st.sampled_from(["1", "3", "5"]),
         "login": st.sampled_from(["alice@example.com", "charlie@example.com"]),
         "email": st.emails().filter(lambda e: len(e) < 200),
         "password": st.just(PASSWORD),
