@@ -44,3 +44,27 @@ def test_a_daylio_csv_is_previewed_its_moods_adjusted_and_its_entries_found(new_
     moods = {entry.created_at.day: entry.mood for entry in Entry.objects.filter(owner=person)}
     assert moods == {5: 5, 4: 4, 3: 2, 2: 1}
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+@pytest.mark.parametrize(
+    ("js", "debug"), [(True, False), (True, True), (False, False)], ids=["js", "js-make-run", "no-js"]
+)
+def test_a_refused_file_keeps_the_page_its_quick_exit_and_the_form(
+    new_context, sign_in, person, settings, js, debug
+):
+    # Found as: on `make run` (DEBUG on), with JavaScript, a refused file replaced the whole page
+    # by a bare fragment, without the header, quick exit or the form to try again.
+    settings.DEBUG = debug
+    context = new_context(viewport=PHONE, java_script_enabled=js, is_mobile=True, has_touch=True)
+    sign_in(context, person)
+    page = context.new_page()
+    page.goto("/journal/import/")
+    page.locator("input[type=file]").set_input_files(
+        {"name": "bad.csv", "mimeType": "text/csv", "buffer": b"hello,world\n1,2\n"}
+    )
+    page.get_by_role("button", name="Check this file").click()
+    expect(page.get_by_role("heading", name="Nothing was imported")).to_be_visible()
+    expect(page.get_by_role("heading", name="Import entries", level=1)).to_be_visible()
+    expect(page.get_by_role("button", name="Exit this page").first).to_be_visible()
+    expect(page.get_by_label("Your file")).to_be_visible()
+    assert page.title().startswith("Import entries")

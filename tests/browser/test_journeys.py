@@ -340,7 +340,7 @@ def log_in(page, email, password):
 
 def download(page, link_name):
     with page.expect_download() as info:
-        page.get_by_role("link", name=link_name).click()
+        page.get_by_role("link", name=link_name, exact=True).click()
     path = info.value.path()
     return info.value.suggested_filename, zipfile.ZipFile(io.BytesIO(path.read_bytes()))
 
