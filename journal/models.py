@@ -256,7 +256,7 @@ class Entry(models.Model):
     def derive(self):
         """Make what is kept derived from the text: the HTML and the excerpt (save, and import
         before its bulk insert)."""
-        self.body_html = markdown.render(self.body or "").html
+        self.body_html = markdown.render(self.body or "", line_breaks=True).html
         self.excerpt = excerpt_of(self.body_html)
 
     def new_search_tokens(self):

@@ -182,7 +182,7 @@ def detail(request, entry):
 def _preview(body):
     if len(body) > BODY_LIMIT:
         return "<p>This text is longer than 100,000 characters, too long to save or preview.</p>"
-    return markdown.render(body).html
+    return markdown.render(body, line_breaks=True).html
 
 
 def _form_page(request, form, entry=None, *, preview=None, link_errors=(), unavailable=False, status=200):

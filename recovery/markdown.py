@@ -134,11 +134,13 @@ def _removed(text, raw):
     return found
 
 
-def render(text, *, toc=False):
-    """Render Markdown to cleaned HTML, reporting the raw HTML and unsafe links it removed."""
+def render(text, *, toc=False, line_breaks=False):
+    """Render Markdown to cleaned HTML, reporting the raw HTML and unsafe links it removed.
+    With line_breaks (journal text), a new line is kept as one, as the person typed it."""
     global renders
     renders += 1
-    raw = cmarkgfm.markdown_to_html_with_extensions(_QUOTE_RUN.sub(r"\1", text), _OPTIONS, _EXTENSIONS)
+    options = _OPTIONS | Options.CMARK_OPT_HARDBREAKS if line_breaks else _OPTIONS
+    raw = cmarkgfm.markdown_to_html_with_extensions(_QUOTE_RUN.sub(r"\1", text), options, _EXTENSIONS)
     headings = _Headings(toc)
     raw = _HEADING.sub(headings, raw)
     # cmark keeps the text of a link it emptied; without its href it is just text.

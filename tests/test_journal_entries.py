@@ -340,3 +340,27 @@ def test_the_same_new_entry_sent_again_after_a_lost_answer_is_saved_once(owner, 
     assert "This entry was already saved; here it is." in again.content.decode()
     other = owner_client.post("/journal/new/", entry_data(body="A second entry.", draft=str(uuid.uuid4())))
     assert other.status_code == 302 and Entry.objects.filter(owner=owner).count() == 2
+
+
+def test_a_new_line_typed_in_an_entry_stays_a_new_line(owner, owner_client):
+    # Found as: an entry begun from a template "For me:\nLet go of:" showed on one line.
+    owner_client.post("/journal/new/", entry_data(body="For me: rest\nLet go of: his texts"))
+    entry = Entry.objects.get(owner=owner)
+    page = owner_client.get(f"/journal/{entry.code}/").content.decode()
+    assert "For me: rest<br>\nLet go of: his texts" in page
+    assert entry.excerpt == "For me: rest Let go of: his texts"
+
+
+def test_entries_written_before_keep_their_line_breaks_after_the_migration(owner):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("journal.migrations.0013_entry_line_breaks")
+    lines = make_entry(owner, body="First line\nsecond line")
+    plain = make_entry(owner, body="One paragraph.\n\nAnother.")
+    before = Entry.objects.get(pk=plain.pk).body_html
+    Entry.objects.filter(pk=lines.pk).update(body_html="<p>First line\nsecond line</p>")  # as it was
+    migration.render_again(apps, None)
+    assert Entry.objects.get(pk=lines.pk).body_html == "<p>First line<br>\nsecond line</p>"
+    assert Entry.objects.get(pk=plain.pk).body_html == before
