@@ -55,5 +55,13 @@ def test_the_export_form_gives_a_pdf_on_a_phone(new_context, sign_in, person, st
     # The same choices as a page to print: no script error, nothing fetched from elsewhere.
     page.get_by_role("button", name="Open the print view").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("For Thursday")
-    expect(page.get_by_role("button", name="Exit this page")).to_be_visible()
+    exit_button = page.get_by_role("button", name="Exit this page")
+    expect(exit_button).to_be_visible()
     assert page.title() == "journal-2026-11-01-to-2026-11-29"
+    # Found as: the button sat in the middle of the title page and scrolled away; it stays at
+    # the top right, in reach, wherever the reader is in the document.
+    for scrolled in (0, 2000):
+        page.mouse.wheel(0, scrolled)
+        page.wait_for_timeout(100)
+        box = exit_button.bounding_box()
+        assert box["y"] < 60 and box["x"] + box["width"] > 300, box
