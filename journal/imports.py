@@ -482,6 +482,7 @@ class Checked:
     first: datetime | None = None  # the range of dates, for the preview
     last: datetime | None = None
     text: int = 0  # characters of title and body
+    codes: list = field(default_factory=list)  # of the entries, as the file has them
 
     @property
     def fits_one_request(self):
@@ -493,7 +494,7 @@ def read_archive(upload, reader=_walk, options=None):
     """The upload, once every entry in it is found fine; a ValidationError says what is wrong."""
     steps = {s.slug: s for s in Step.objects.all()}
     latest = timezone.now() + timedelta(days=1)
-    problems, text, dates = [], 0, []
+    problems, text, dates, codes = [], 0, [], []
 
     def check(number, record):
         nonlocal text
@@ -503,6 +504,7 @@ def read_archive(upload, reader=_walk, options=None):
             problems.append(f"{_label(number, record)}: {exc}.")
             return
         text += len(item["title"]) + len(item["body"])
+        codes.append(item["code"])
         if text > MAX_TEXT:
             raise _too_large(f"its entries hold more than {MAX_TEXT:,} characters of text")
         moment = item["created_at"]
@@ -529,7 +531,7 @@ def read_archive(upload, reader=_walk, options=None):
             code="bad_entries",
         )
     first, last = dates or (None, None)
-    return Checked(upload, steps, latest, header["entries"], reader, options, first, last, text)
+    return Checked(upload, steps, latest, header["entries"], reader, options, first, last, text, codes)
 
 
 # Adding the entries
@@ -586,6 +588,16 @@ def _read(reader, upload, on_entry, options, on_own_prompt):
     if reader is _walk:
         return _walk(upload, on_entry, options, on_own_prompt)
     return reader(upload, on_entry, options)
+
+
+def already_there(user, checked):
+    """How many of the file's entries the person has already (an import would leave them be)."""
+    found = 0
+    for start in range(0, len(checked.codes), 1000):
+        chunk = checked.codes[start : start + 1000]
+        codes = {*chunk, *(_code_for(user, code) for code in chunk)}
+        found += Entry.objects.all_for(user).filter(code__in=codes).count()
+    return min(found, checked.count)
 
 
 @sensitive_variables()

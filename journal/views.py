@@ -488,6 +488,7 @@ def _import_or_preview(request, template, form, upload):
     preview = {
         "name": formats.NAMES[kind],
         "count": checked.count,
+        "there": imports.already_there(request.user, checked),
         "first": checked.first,
         "last": checked.last,
     }

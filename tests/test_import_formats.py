@@ -455,3 +455,20 @@ def test_hostile_values_in_any_reader_field_never_500(owner_client, data):
         )
         assert confirmed.status_code == 200
     assert owner_client.get("/journal/").status_code == 200
+
+
+def test_the_preview_of_a_file_imported_before_says_its_entries_are_already_here(owner_client):
+    # Found as: a second import of the same Daylio file offered "Import 4 entries" and only
+    # afterwards said nothing was added.
+    assert (
+        "already in your journal"
+        not in preview(owner_client, fixture("daylio.csv"), "d.csv").content.decode()
+    )
+    confirm(owner_client, fixture("daylio.csv"), "d.csv")
+    again = preview(owner_client, fixture("daylio.csv"), "d.csv").content.decode()
+    assert "All of them are already in your journal: importing this file again adds nothing." in again
+
+
+def test_a_file_of_one_day_says_that_day_once(owner_client):
+    page = preview(owner_client, fixture("letter.md"), "letter.md").content.decode()
+    assert " to " not in page.split("This file holds")[1].split(".")[0]
