@@ -14,7 +14,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 
-from journal.models import OwnPrompt
+from journal.models import ImportJob, OwnPrompt
 from recovery import progress
 from recovery.content import library
 from recovery.models import Step
@@ -45,6 +45,9 @@ PAGES = {
     "editor": (f"/journal/new/?step={STEP}&prompt=loudest-feeling", True),
     "dashboard": ("/progress/", True),
     "own-prompts": ("/journal/prompts/", True),
+    "therapist-export": ("/journal/export/therapist/", True),
+    "import": ("/journal/import/", True),
+    "import-job": ("/journal/import/{job}/", True),
 }
 
 _axe = Axe()
@@ -92,7 +95,8 @@ def test_page_meets_wcag_21_aa_with_visible_focus(new_context, sign_in, person, 
     context = new_context(color_scheme=scheme, reduced_motion="reduce")
     if signed_in:
         entry = some_history(person)
-        path = path.format(entry=entry.code)
+        job = ImportJob.objects.create(owner=person, state=ImportJob.State.RUNNING, total=1500, read=500)
+        path = path.format(entry=entry.code, job=job.code)
         sign_in(context, person)
     page = context.new_page()
 
