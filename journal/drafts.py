@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from journal import crypto
 from journal.forms import DraftForm
-from journal.models import Draft, Entry
+from journal.models import Draft, Entry, OwnPrompt
 
 TEXT_FIELDS = ("title", "body")
 
@@ -28,7 +28,9 @@ private = cache_control(private=True, no_store=True)
 def draft_or_404(request, code, **filters):
     drafts = Draft.objects.for_user(request.user).pending().filter(**filters)
     try:
-        return get_object_or_404(drafts.select_related("step", "entry"), code=uuid.UUID(str(code)))
+        return get_object_or_404(
+            drafts.select_related("step", "entry", "own_prompt"), code=uuid.UUID(str(code))
+        )
     except ValueError:
         raise Http404("No such draft") from None
 
@@ -40,6 +42,7 @@ def draft_initial(draft):
         "mood": draft.mood,
         "step": draft.step.slug if draft.step_id else "",
         "prompt": draft.prompt,
+        "own": draft.own_prompt.code if draft.own_prompt_id else "",
         "draft": draft.code,
     }
 
@@ -119,6 +122,9 @@ def autosave(request):
         errors = [error for errors in form.errors.values() for error in errors]
         return _status(400, autosave_error=f"Draft not saved: {errors[0]}")
     data = form.cleaned_data
+    data["own_prompt"] = (
+        OwnPrompt.objects.for_user(request.user).by_code(data["own"]) if data["own"] else None
+    )
     saved_at = _update_draft(request.user, data)
     if saved_at is not None:
         return _status(saved_at=saved_at)
@@ -151,7 +157,7 @@ def _update_draft(user, data):
     drafts = Draft.objects.filter(owner=user, code=data["draft"], used_at__isnull=True, **of_entry)
     now = timezone.now()
     updated = drafts.update(
-        **{name: data[name] for name in ("title", "body", "mood", "step", "prompt")},
+        **{name: data[name] for name in ("title", "body", "mood", "step", "prompt", "own_prompt")},
         base_version=data["version"] if data["entry"] else None,
         key_id=crypto.first_key_id(),
         updated_at=now,
@@ -179,7 +185,7 @@ def _save_draft(request, data, entry, *, retry=False):
             draft = Draft(owner=request.user, code=data["draft"], entry=entry)
         elif draft.entry_id != (entry.pk if entry else None):
             return _status(400, autosave_error="Draft not saved: it belongs to another page.")
-        for name in ("title", "body", "mood", "step", "prompt"):
+        for name in ("title", "body", "mood", "step", "prompt", "own_prompt"):
             setattr(draft, name, data[name])
         draft.base_version = data["version"] if entry else None
         draft.save()

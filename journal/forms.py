@@ -212,6 +212,7 @@ class DraftForm(forms.Form):
     mood = forms.CharField(required=False)
     step = forms.CharField(required=False)
     prompt = forms.CharField(required=False)
+    own = forms.UUIDField(required=False)  # the code of the person's own prompt, looked up by the view
 
     def clean_mood(self):
         value = self.cleaned_data["mood"]

@@ -326,6 +326,10 @@ class Draft(models.Model):
         "recovery.Step", null=True, blank=True, on_delete=models.SET_NULL, related_name="drafts"
     )
     prompt = models.CharField(max_length=100, blank=True)
+    # The person's own prompt a new entry was begun from, kept for "Continue writing".
+    own_prompt = models.ForeignKey(
+        "OwnPrompt", null=True, blank=True, on_delete=models.SET_NULL, related_name="drafts"
+    )
     title = EncryptedTextField(blank=True)
     body = EncryptedTextField(blank=True)
     key_id = KeyIdField()

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from journal.forms import OWN_PROMPT_LIMIT, OwnPromptForm
-from journal.models import MAX_OWN_PROMPTS, Entry, OwnPrompt
+from journal.models import MAX_OWN_PROMPTS, Draft, Entry, OwnPrompt
 from tests.journal_helpers import entry_data, export_json, make_entry, raw_row, zip_bytes
 
 pytestmark = pytest.mark.django_db
@@ -496,3 +496,27 @@ def test_deleting_the_account_deletes_its_prompts(owner, owner_client, stranger,
     assert response.status_code == 302
     assert not OwnPrompt.objects.filter(pk=prompt.pk).exists()
     assert list(OwnPrompt.objects.all()) == [theirs]
+
+
+def test_a_draft_begun_from_an_own_prompt_keeps_it_when_writing_is_continued(owner, owner_client, prompt):
+    # Found as: an entry begun from an own prompt, autosaved and continued later from "Continue
+    # writing", was saved without its prompt.
+    page = owner_client.get(f"/journal/new/?own={prompt.code}")
+    draft = page.context["form"]["draft"].value()
+    saved = owner_client.post(
+        "/journal/drafts/save/",
+        {"draft": draft, "title": "", "body": "What I gave up: evenings", "own": str(prompt.code)},
+    )
+    assert saved.status_code == 200
+    later = owner_client.get(f"/journal/new/?draft={draft}")
+    assert QUESTION in later.content.decode()
+    data = {"title": "", "body": "What I gave up: evenings", "mood": "", "step": "", "prompt": ""}
+    owner_client.post("/journal/new/", {**data, "draft": draft, "own": later.context["form"]["own"].value()})
+    assert Entry.objects.get(owner=owner).own_prompt == prompt
+
+
+def test_an_autosave_with_someone_elses_prompt_code_keeps_no_prompt(owner, stranger, owner_client):
+    theirs = make_prompt(stranger, text="Their question")
+    draft = str(uuid.uuid4())
+    owner_client.post("/journal/drafts/save/", {"draft": draft, "body": "Mine.", "own": str(theirs.code)})
+    assert Draft.objects.get(owner=owner).own_prompt is None
