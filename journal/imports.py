@@ -545,6 +545,7 @@ class ImportReport:
     unlinked: int = 0  # their step no longer exists; imported without it
     own_prompts_added: int = 0
     own_prompts_skipped: int = 0  # already in the journal
+    own_prompts_over: int = 0  # not added: the person has MAX_OWN_PROMPTS already
 
     SHOWN = 50
 
@@ -563,6 +564,9 @@ def _add_own_prompt(user, item, report):
     mine = OwnPrompt.objects.for_user(user).filter(code__in=[item["code"], code]).exists()
     if mine:
         report.own_prompts_skipped += 1
+        return
+    if OwnPrompt.objects.for_user(user).count() >= MAX_OWN_PROMPTS:
+        report.own_prompts_over += 1  # its answers are added without it
         return
     fields = {name: item[name] for name in ("text", "template", "pinned", "created_at", "retired_at")}
     OwnPrompt.objects.create(owner=user, code=code, **fields)

@@ -35,7 +35,7 @@ from journal.drafts import (
     saved_from,
 )
 from journal.forms import BODY_LIMIT, EntryForm, FilterForm, ImportForm, MoodMapForm, clean_link
-from journal.models import TRASH_DAYS, Draft, Entry, ImportJob, Mood, OwnPrompt
+from journal.models import MAX_OWN_PROMPTS, TRASH_DAYS, Draft, Entry, ImportJob, Mood, OwnPrompt
 from recovery import markdown
 from recovery.content import library
 from recovery.middleware import DATABASE_DOWN, RETRY_AFTER
@@ -503,7 +503,8 @@ def _add(request, template, upload, checked, kind):
     source = None if kind == "mending" else formats.NAMES[kind]
     if checked.fits_one_request:
         report = imports.import_entries(request.user, checked)
-        return render(request, template, {"form": ImportForm(), "report": report, "source": source})
+        context = {"form": ImportForm(), "report": report, "source": source, "most_prompts": MAX_OWN_PROMPTS}
+        return render(request, template, context)
     if job := import_jobs.under_way(request.user):
         return render(request, template, {"form": ImportForm(), "under_way": job}, status=409)
     job = import_jobs.start(request.user, upload, checked, kind)

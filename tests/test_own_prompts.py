@@ -357,7 +357,7 @@ def test_export_then_import_round_trips_prompts_and_links_and_adds_nothing_twice
 
     # Into another account: everything, under new codes, with the links kept.
     report = upload(stranger_client, response.content).content.decode()
-    assert "Added 2 of your own prompts." in report
+    assert "Added 2 own prompts." in report
     theirs = {p.text: p for p in OwnPrompt.objects.filter(owner=stranger)}
     assert set(theirs) == {QUESTION, "Retired question"}
     assert theirs[QUESTION].template == TEMPLATE and theirs[QUESTION].pinned
@@ -520,3 +520,20 @@ def test_an_autosave_with_someone_elses_prompt_code_keeps_no_prompt(owner, stran
     draft = str(uuid.uuid4())
     owner_client.post("/journal/drafts/save/", {"draft": draft, "body": "Mine.", "own": str(theirs.code)})
     assert Draft.objects.get(owner=owner).own_prompt is None
+
+
+def test_an_import_adds_no_prompt_past_the_most_a_person_keeps(owner, owner_client, monkeypatch):
+    from journal import imports
+
+    monkeypatch.setattr(imports, "MAX_OWN_PROMPTS", 2)
+    make_prompt(owner, text="One")
+    codes = ["0b8a3a6e-5d0c-4d0e-9b7b-1a2b3c4d5e6f", "1b8a3a6e-5d0c-4d0e-9b7b-1a2b3c4d5e6f"]
+    document = json.loads(export_json([]))
+    document["own_prompts"] = [
+        {"code": code, "text": f"Question {n}", "created_at": "2026-01-01T10:00:00+00:00"}
+        for n, code in enumerate(codes)
+    ]
+    response = upload(owner_client, zip_bytes({"entries.json": json.dumps(document)}))
+    page = response.content.decode()
+    assert OwnPrompt.objects.filter(owner=owner).count() == 2
+    assert "Added 1 own prompt." in page and "1 of the file’s own prompt was not added" in page
