@@ -305,7 +305,7 @@ def walk_dayone(upload, on_entry, options=None):
             document = imports._Document(_stream(upload), upload.size, "the file", refuse)
             _json_list(document, "entries", each, refuse)
             return
-        archive = zipfile.ZipFile(upload)
+        archive = imports.open_zip(upload)
         names = sorted(_top_json(archive.namelist()))
         if not names:
             raise refuse("it has no Journal.json inside")
@@ -578,7 +578,7 @@ def walk_markdown(upload, on_entry, options=None):
             upload.seek(0)
             one(upload.name or "the file", _stream(upload).read(imports.MAX_RECORD + 1))
             return
-        archive = zipfile.ZipFile(upload)
+        archive = imports.open_zip(upload)
         infos = sorted(
             (i for i in archive.infolist() if not i.is_dir() and _is_markdown(i.filename)),
             key=lambda i: i.filename,
@@ -628,7 +628,7 @@ def detect(upload):
     if head.startswith(b"PK"):
 
         def names():
-            return zipfile.ZipFile(upload).namelist()
+            return imports.open_zip(upload).namelist()
 
         found = _guarded(names, _refuse_as("mending"))
         upload.seek(0)

@@ -16,6 +16,7 @@ in one transaction. A larger one (up to MAX_ENTRIES and MAX_TEXT) is handed to t
 import codecs
 import json
 import re
+import struct
 import uuid
 import zipfile
 import zlib
@@ -48,6 +49,8 @@ INLINE_ENTRIES = 1_000
 INLINE_TEXT = 1_000_000  # characters of title and body
 MAX_ENTRIES = 20_000
 MAX_TEXT = 30_000_000
+MAX_MEMBERS = 2 * MAX_ENTRIES + 100  # files in a zip: an export holds entries.json and a .md an entry
+EOCD_SEARCH = 22 + 65_535 + 20 + 56  # the end record, its longest comment, and zip64's two records
 MAX_RECORD = 1024 * 1024  # one entry's JSON: a 100,000-character body is at most ~600 KB escaped
 MAX_HEADER_VALUE = 64 * 1024
 MAX_PROBLEMS_SHOWN = 10
@@ -251,12 +254,51 @@ def _check_header(header, key):
         )
 
 
+def _members_claimed(upload):
+    """How many files a zip says it holds, read from its end-of-central-directory record (or the
+    zip64 one) before zipfile reads the whole directory into memory; None when not found."""
+    size = upload.seek(0, 2)
+    tail_start = max(0, size - EOCD_SEARCH)
+    upload.seek(tail_start)
+    tail = upload.read()
+    upload.seek(0)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        return None
+    (count,) = struct.unpack_from("<H", tail, at + 10)
+    if count != 0xFFFF:
+        return count
+    locator = tail.rfind(b"PK\x06\x07", 0, at)  # zip64: the count is in its own record
+    if locator < 0 or len(tail) < locator + 20:
+        return None
+    (record,) = struct.unpack_from("<Q", tail, locator + 8)
+    record -= tail_start
+    if not 0 <= record <= len(tail) - 56 or tail[record : record + 4] != b"PK\x06\x06":
+        return None
+    return struct.unpack_from("<Q", tail, record + 32)[0]
+
+
+def open_zip(upload):
+    """zipfile.ZipFile over an upload, once it says it holds no more files than an export of
+    MAX_ENTRIES entries does: a 50 MB zip of empty files lists a million names, and zipfile
+    keeps an object for each before anything else could be checked."""
+    claimed = _members_claimed(upload)
+    if claimed is not None and claimed > MAX_MEMBERS:
+        raise _too_large(
+            f"the zip holds {claimed:,} files, more than an import of {MAX_ENTRIES:,} entries can"
+        )
+    archive = zipfile.ZipFile(upload)
+    if len(archive.filelist) > MAX_MEMBERS:  # a directory that did not say its size
+        raise _too_large(f"the zip holds more than {MAX_MEMBERS:,} files")
+    return archive
+
+
 def _open(upload):
     """The entries.json stream of an uploaded zip, once its header is found believable."""
     if upload.size > MAX_UPLOAD:
         raise too_big(upload.size)
     upload.seek(0)
-    archive = zipfile.ZipFile(upload)
+    archive = open_zip(upload)
     try:
         info = archive.getinfo("entries.json")
     except KeyError:

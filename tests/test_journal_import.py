@@ -342,3 +342,18 @@ def test_entries_stored_with_impossible_dates_are_repaired_by_the_migration(owne
         assert owner_client.get(page).status_code == 200, page
     repaired = Entry.objects.get(pk=entry.pk)
     assert getattr(repaired, field) == repaired.updated_at
+
+
+@pytest.mark.parametrize("count", [40_100, 65_536], ids=["plain", "zip64"])  # MAX_MEMBERS is 40,100
+def test_a_zip_of_very_many_small_files_is_refused_before_its_directory_is_read(owner_client, count):
+    # Noticed: zipfile keeps an object for every name in a zip's directory, before any limit; a
+    # 50 MB zip of empty files lists about a million.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("entries.json", export_json([]))
+        for n in range(count):
+            archive.writestr(f"entries/{n}.md", "")
+    for name in ("journal.zip", "notes.zip"):  # our own export, and a zip of Markdown files
+        response = upload(owner_client, buffer.getvalue(), name=name)
+        # The count its end record claims: said before zipfile read the directory.
+        assert_refused(response, f"the zip holds {count + 1:,} files")
