@@ -49,6 +49,7 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format .
 
 test: $(VENV)/.installed-dev
+	-bash .ci/system-packages
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
