@@ -57,14 +57,22 @@ def mood_chart(points, days=MOOD_DAYS, width=1000, height=100, start=None):
 
     # Coordinates go to the template as text: numbers there are localised one by one, slowly.
     dots = [{"x": f"{x(day)}", "y": f"{y(avg)}"} for day, avg in points]
+    # The line breaks where nothing was noted for a long stretch, rather than drawing a mood
+    # across months nobody recorded.
+    gap, lines = max(7, span // 8), []
+    for n, (day, _) in enumerate(points):
+        if not n or (day - points[n - 1][0]).days > gap:
+            lines.append([])
+        lines[-1].append(f"{dots[n]['x']},{dots[n]['y']}")
     return {
         "width": f"{width}",
         "height": f"{height}",
         "dots": dots,
         "line": " ".join(f"{d['x']},{d['y']}" for d in dots),
+        "lines": [" ".join(line) for line in lines if len(line) > 1],
         "levels": [{"y": f"{y(m)}", "label": MOODS[m]} for m in range(5, 0, -1)],
         "start_label": f"{start.day} {start:%b}" + (f" {start:%Y}" if start.year != today.year else ""),
-        "end_label": f"{today.day} {today:%b}",
+        "end_label": f"{today.day} {today:%b}" + (f" {today:%Y}" if start.year != today.year else ""),
     }
 
 

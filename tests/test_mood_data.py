@@ -109,3 +109,14 @@ def test_all_time_over_two_years_is_drawn_by_week(owner, owner_client, steps):
 def test_all_time_with_no_moods_is_calm(owner_client, steps):
     page = owner_client.get("/progress/?days=all").content.decode()
     assert "No moods yet." in page
+
+
+def test_all_time_breaks_the_line_over_a_long_stretch_without_moods(owner, owner_client, steps):
+    # Found as: two years with nothing noted were drawn as one straight line of mood.
+    now = timezone.now()
+    for days_ago in (800, 795, 790, 10, 5, 0):
+        make_entry(owner, mood=3, created_at=now - timedelta(days=days_ago))
+    page = owner_client.get("/progress/?days=all").content.decode()
+    assert page.count('<polyline class="line"') == 2
+    today = timezone.localdate()
+    assert f"to {today.day} {today:%b %Y}. Higher is better." in page  # the year, as the start has
