@@ -38,7 +38,7 @@ jobs: $(VENV)/.installed
 serve: $(VENV)/.installed
 	DEBUG=false $(PY) manage.py check --deploy --fail-level WARNING
 	DEBUG=false $(PY) manage.py collectstatic --no-input --verbosity 0
-	DEBUG=false $(VENV)/bin/gunicorn recovery.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} --timeout 60 --access-logfile - --access-logformat '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms' --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+	DEBUG=false $(VENV)/bin/gunicorn recovery.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} --timeout 60 --max-requests 1000 --max-requests-jitter 100 --access-logfile - --access-logformat '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms' --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
