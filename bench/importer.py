@@ -156,9 +156,11 @@ def _reading(pid):
         status = Path(f"/proc/{pid}/status").read_text()
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0, 0
-    peak = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
-    return peak / 1024, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return None
+    peaks = [int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")]
+    if not peaks:  # a worker that has just exited (django-q2 replaces it)
+        return None
+    return peaks[0] / 1024, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_worker(code):
@@ -176,7 +178,8 @@ def run_worker(code):
     try:
         while True:
             for pid in _descendants(cluster.pid):
-                readings[pid] = _reading(pid)
+                if (reading := _reading(pid)) is not None:
+                    readings[pid] = reading
             job = ImportJob.objects.get(code=code)
             if job.finished or time.perf_counter() - started > 900:
                 break
@@ -187,12 +190,15 @@ def run_worker(code):
             cluster.wait(10)
         except subprocess.TimeoutExpired:
             cluster.kill()
-    peak, cpu = max(readings.values(), key=lambda reading: reading[1])
+    # The cluster's own processes (sentinel, pusher, monitor) do little; its workers do the runs,
+    # a fresh one after a worker grown past max_rss.
+    workers = [reading for reading in readings.values() if reading[1] > 0.5]
     print(
         f"job {job.state}: {job.added} added, {job.read} of {job.total} read, "
         f"{time.perf_counter() - started:.1f} s from starting the job runner; "
-        f"its worker: CPU {cpu:.1f} s, peak RSS {peak:.0f} MB "
-        f"(largest of its {len(readings)} processes: {max(r[0] for r in readings.values()):.0f} MB)"
+        f"{len(workers)} worker(s) did the work: CPU {sum(r[1] for r in workers):.1f} s in all, "
+        f"largest peak RSS {max(r[0] for r in readings.values()):.0f} MB "
+        f"(each: {', '.join(f'{r[0]:.0f} MB' for r in workers)})"
     )
 
 

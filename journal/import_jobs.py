@@ -6,8 +6,9 @@ until a worker has added it, a batch a transaction, each batch committing the jo
 its entries. The page polls that progress. When the job ends the file is removed; the row keeps
 counts and entry codes only.
 
-A worker that dies mid-job loses nothing: django-q2 hands the job out again, and it goes on after
-the last batch committed. A job that shows no progress for STALE (its retries spent, or no worker
+A job is added in runs of PER_RUN entries, each queued by the one before. A worker that dies
+mid-run loses nothing: django-q2 hands the run out again, and it goes on after the last batch
+committed. A job that shows no progress for STALE (its retries spent, or no worker
 running) is reported as stopped, and `sweep` removes its file.
 """
 
@@ -31,6 +32,11 @@ log = logging.getLogger(__name__)
 # runner's timeout (Q_CLUSTER in settings): no progress for this long means no worker has it.
 STALE = timedelta(minutes=15)
 KEEP_FINISHED = timedelta(days=30)
+# Entries a run adds before it queues the rest as a new run. cmarkgfm never frees what it renders
+# (about 4.5 KB an entry), so a worker grows with every entry it adds; between runs django-q2
+# replaces a worker grown past Q_CLUSTER's max_rss, which keeps a worker's peak the same for an
+# import of any size. A multiple of imports.BATCH: a run pauses between batches.
+PER_RUN = 2_500
 STOPPED_BY_US = (
     "Something went wrong on our side while adding your entries. The entries added so far are "
     "kept: import the same file again and nothing will be added twice."
@@ -65,8 +71,12 @@ def start(user, upload, checked, reader="mending"):
         options=json.dumps(checked.options or {}),
         total=checked.count,
     )
-    async_task(run, job.pk, task_name=f"import-{job.code}", group="imports")
+    _queue(job)
     return job
+
+
+def _queue(job):
+    async_task(run, job.pk, task_name=f"import-{job.code}", group="imports")
 
 
 def is_stale(job, now=None):
@@ -118,7 +128,12 @@ def run(job_id):
         upload = _Upload(decrypt_bytes(job.upload))
         checked = imports.read_archive(upload, formats.READERS[job.reader], options or None)
         report = imports.ImportReport(added=job.added, skipped=job.skipped, unlinked=job.unlinked)
-        imports.import_entries(job.owner, checked, report=report, after=job.read, on_batch=on_batch)
+        report = imports.import_entries(
+            job.owner, checked, report=report, after=job.read, on_batch=on_batch, until=PER_RUN
+        )
+        if report.paused:  # the rest in a next run, perhaps in a fresh worker (see PER_RUN)
+            _queue(job)
+            return
     except Cancelled:
         return
     except ValidationError as exc:  # the site's steps changed since the file was checked

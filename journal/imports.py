@@ -588,8 +588,13 @@ class ImportReport:
     own_prompts_added: int = 0
     own_prompts_skipped: int = 0  # already in the journal
     own_prompts_over: int = 0  # not added: the person has MAX_OWN_PROMPTS already
+    paused: bool = False  # stopped after `until` entries, to go on in another run
 
     SHOWN = 50
+
+
+class _Paused(Exception):
+    """Raised between batches, once a run has read the entries it was given."""
 
 
 def _code_for(user, code):
@@ -647,11 +652,12 @@ def already_there(user, checked):
 
 
 @sensitive_variables()
-def import_entries(user, checked, *, report=None, after=0, on_batch=None):
+def import_entries(user, checked, *, report=None, after=0, on_batch=None, until=None):
     """Add the entries of a checked upload that the user does not have yet: in one transaction,
     or, given on_batch, one transaction a batch, each calling on_batch(report, read) before it
     commits, so what it records of the progress commits with the entries. The first `after`
-    entries of the file are passed over (a job going on where its last worker stopped). Own
+    entries of the file are passed over (a job going on where its last worker stopped); with
+    `until`, it pauses after a batch once it has read that many more (report.paused). Own
     prompts are added as they come, and entries linked to them once the whole file is read
     (and, in batches, after each batch too: our export writes its prompts first)."""
     report, seen, batch, read = report or ImportReport(), set(), [], after
@@ -716,13 +722,19 @@ def import_entries(user, checked, *, report=None, after=0, on_batch=None):
         read = number
         if len(batch) >= BATCH:
             flush_alone() if on_batch else flush()
+            if until is not None and read - after >= until and read < checked.count:
+                raise _Paused  # after the batch committed
 
     def add_own_prompt(number, record):
         _add_own_prompt(user, _checked_own_prompt(record, checked.latest), report)
 
     walk = checked.reader or _walk
     if on_batch:
-        _read(walk, checked.upload, add, checked.options, add_own_prompt)
+        try:
+            _read(walk, checked.upload, add, checked.options, add_own_prompt)
+        except _Paused:
+            report.paused = True
+            return report
         flush_alone()
         _link_own_prompts(user, answers)
         return report

@@ -346,9 +346,9 @@ Q_CLUSTER = {
     "catch_up": False,  # after downtime, one run rather than one per missed interval
     "poll": 2,  # seconds between looks at the queue table
     "save_limit": 200,
-    # A worker past 200 MB after a job starts afresh: cmarkgfm's wrapper never frees what it
-    # renders (about 4.5 KB a render), so a 20,000-entry import leaves its worker larger.
-    "max_rss": 200_000,  # kilobytes
+    # A worker past 125 MB after a job starts afresh: cmarkgfm's wrapper never frees what it
+    # renders (about 4.5 KB a render); a large import is added in runs (journal/import_jobs.py).
+    "max_rss": 125_000,  # kilobytes
     "label": "Background jobs",
 }
 

@@ -73,8 +73,17 @@ def test_ten_thousand_entries_are_imported_in_the_background_with_progress(owner
     assert "0 of 10000 entries done" in page
     assert '<meta http-equiv="refresh" content="3">' in page  # updates without JavaScript too
 
-    import_jobs.run(job.pk)  # what the worker does with the queued task
+    import_jobs.run(job.pk)  # what a worker does with the queued task: a run of 2,500 entries
     job.refresh_from_db()
+    assert (job.state, job.read, job.added) == ("running", 2_500, 2_500)
+    assert OrmQ.objects.count() == 2  # the next run is queued, for a worker that may be fresh
+    assert "2500 of 10000 entries done" in owner_client.get(response.url).content.decode()
+    runs = 1
+    while not job.finished and runs < 10:
+        import_jobs.run(job.pk)
+        runs += 1
+        job.refresh_from_db()
+    assert runs == 4 and OrmQ.objects.count() == 4
     assert (job.state, job.read, job.added, job.upload) == ("done", 10_000, 10_000, None)
     assert Entry.objects.filter(owner=owner).count() == 10_000
     page = owner_client.get(response.url).content.decode()
