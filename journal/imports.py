@@ -209,24 +209,17 @@ class _Document:
         return header
 
     def _entries(self, header, on_entry):
-        if self._peek() != "[":
-            raise _not_export("entries.json has no list of entries")
-        self.pos += 1
-        count = 0
-        if self._peek() == "]":
-            self.pos += 1
-            return count
-        while True:
-            count += 1
-            if count > MAX_ENTRIES:
-                raise _too_large(f"it holds more than {MAX_ENTRIES:,} entries, the most one import can add")
-            on_entry(count, self.value(MAX_RECORD))
-            if self.expect(",", "]") == "]":
-                return count
+        too_many = f"it holds more than {MAX_ENTRIES:,} entries, the most one import can add"
+        return self._list(on_entry, MAX_ENTRIES, "entries.json has no list of entries", too_many)
 
     def _own_prompts(self, on_own_prompt):
+        too_many = f"it holds more than {MAX_OWN_PROMPTS} own prompts, the most an export holds"
+        return self._list(on_own_prompt, MAX_OWN_PROMPTS, "its own prompts are not a list", too_many)
+
+    def _list(self, on_item, most, not_a_list, too_many):
+        """Read a list a value at a time, calling on_item(number, value); how many there were."""
         if self._peek() != "[":
-            raise _not_export("its own prompts are not a list")
+            raise _not_export(not_a_list)
         self.pos += 1
         count = 0
         if self._peek() == "]":
@@ -234,11 +227,9 @@ class _Document:
             return count
         while True:
             count += 1
-            if count > MAX_OWN_PROMPTS:
-                raise _too_large(
-                    f"it holds more than {MAX_OWN_PROMPTS} own prompts, the most an export holds"
-                )
-            on_own_prompt(count, self.value(MAX_RECORD))
+            if count > most:
+                raise _too_large(too_many)
+            on_item(count, self.value(MAX_RECORD))
             if self.expect(",", "]") == "]":
                 return count
 
