@@ -297,7 +297,9 @@ def export_page(request):
     """The signed-in user: choose what goes into a document for a therapist; changes nothing."""
     today = timezone.localdate()
     first = Entry.objects.for_user(request.user).order_by("created_at").values_list("created_at", flat=True)
-    start = timezone.localtime(first[0]).date() if first else today - timedelta(days=DEFAULT_DAYS - 1)
+    # The last DEFAULT_DAYS, or from the first entry when it is more recent.
+    recent = today - timedelta(days=DEFAULT_DAYS - 1)
+    start = max(timezone.localtime(first[0]).date(), recent) if first else recent
     return _form_page(request, PrintForm(initial={"start": start, "end": today, "checkins": True}))
 
 

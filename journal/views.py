@@ -488,7 +488,8 @@ def _import_or_preview(request, template, form, upload):
     preview = {
         "name": formats.NAMES[kind],
         "count": checked.count,
-        "there": imports.already_there(request.user, checked),
+        "there": (there := imports.already_there(request.user, checked)),
+        "new": checked.count - there,
         "first": checked.first,
         "last": checked.last,
     }

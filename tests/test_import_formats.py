@@ -467,8 +467,17 @@ def test_the_preview_of_a_file_imported_before_says_its_entries_are_already_here
     confirm(owner_client, fixture("daylio.csv"), "d.csv")
     again = preview(owner_client, fixture("daylio.csv"), "d.csv").content.decode()
     assert "All of them are already in your journal: importing this file again adds nothing." in again
+    assert 'name="confirm"' not in again  # no button promising entries that would not be added
 
 
 def test_a_file_of_one_day_says_that_day_once(owner_client):
     page = preview(owner_client, fixture("letter.md"), "letter.md").content.decode()
     assert " to " not in page.split("This file holds")[1].split(".")[0]
+
+
+def test_the_import_button_counts_only_the_entries_that_would_be_added(owner_client):
+    confirm(owner_client, fixture("daylio.csv"), "d.csv")
+    one_more = fixture("daylio.csv") + "2024-03-06,March 6,Wednesday,20:00,good,,,One more evening.\n".encode()
+    page = preview(owner_client, one_more, "d.csv").content.decode()
+    assert "4 of them are already in your journal" in page
+    assert ">Import 1 new entry</button>" in page

@@ -225,7 +225,10 @@ def test_the_form_page_offers_the_range_of_the_journal(owner_client, journal):
     response = owner_client.get("/journal/export/therapist/")
     assert response.status_code == 200 and no_store(response)
     page = response.content.decode()
-    assert 'value="2026-10-30"' in page  # the first entry's day
+    start = max(
+        timezone.localdate() - timedelta(days=printing.DEFAULT_DAYS - 1), datetime(2026, 10, 30).date()
+    )
+    assert f'value="{start:%Y-%m-%d}"' in page  # the last 30 days, or from the first entry's day
     assert "Download PDF" in page and "download them as CSV" in page
 
 
@@ -319,3 +322,10 @@ def test_an_entry_written_from_an_own_prompt_shows_that_prompt_in_print_and_mark
     assert "Prompt: What would I tell a friend?" in page
     markdown = owner_client.get(f"/journal/{entry.code}/download.md").content.decode()
     assert "own_prompt_text: What would I tell a friend?" in markdown
+
+
+def test_the_form_page_offers_the_last_30_days_of_a_long_journal(owner, owner_client):
+    # Found as: with years of entries the form offered them all, and the first PDF was refused.
+    make_entry(owner, created_at=timezone.now() - timedelta(days=700))
+    page = owner_client.get("/journal/export/therapist/").content.decode()
+    assert f'value="{(timezone.localdate() - timedelta(days=29)):%Y-%m-%d}"' in page

@@ -48,5 +48,6 @@ def test_a_large_import_shows_its_progress_then_what_it_added(new_context, sign_
     status = page.get_by_role("status")
     expect(status).to_contain_text("Import finished", timeout=8_000)  # without reloading by hand
     expect(status).to_contain_text("Added 7 entries to your journal.")
+    expect(page.get_by_role("button", name="Stop this import")).to_have_count(0)  # gone with the job
     status.get_by_role("link", name="Evening 3").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Evening 3")

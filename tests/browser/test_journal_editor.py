@@ -70,3 +70,22 @@ def test_journal_pages_fit_a_320_px_screen(page, person):
         page.goto(path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 320, (path, width)
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
+def test_back_after_saving_brings_back_no_words_and_no_second_entry(new_context, sign_in, person, js):
+    # Found as: Back after saving showed the editor with the entry's words put back by the
+    # browser (kept in its history) but not its title; saving again added an untitled copy.
+    context = new_context(java_script_enabled=js, viewport={"width": 375, "height": 812})
+    sign_in(context, person)
+    page = context.new_page()
+    page.goto("/journal/new/")
+    page.get_by_label("Title").fill("Dup test")
+    page.get_by_label("Your entry").press_sequentially("Said once, by the sea.")
+    page.get_by_role("button", name="Save entry").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dup test")
+    page.go_back()
+    expect(page.get_by_label("Your entry")).to_have_value("")
+    expect(page.get_by_label("Title")).to_have_value("")
+    page.get_by_role("button", name="Save entry").click()
+    assert Entry.objects.filter(owner=person).count() == 1
