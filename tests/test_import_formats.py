@@ -477,7 +477,7 @@ def test_a_file_of_one_day_says_that_day_once(owner_client):
 
 def test_the_import_button_counts_only_the_entries_that_would_be_added(owner_client):
     confirm(owner_client, fixture("daylio.csv"), "d.csv")
-    one_more = fixture("daylio.csv") + "2024-03-06,March 6,Wednesday,20:00,good,,,One more evening.\n".encode()
+    one_more = fixture("daylio.csv") + b"2024-03-06,March 6,Wednesday,20:00,good,,,One more evening.\n"
     page = preview(owner_client, one_more, "d.csv").content.decode()
     assert "4 of them are already in your journal" in page
     assert ">Import 1 new entry</button>" in page
