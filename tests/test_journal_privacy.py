@@ -163,3 +163,13 @@ def test_journal_text_never_reaches_an_error_report(owner_client, monkeypatch, c
     assert "title = '********************'" in report and "body = '********************'" in report
     assert SECRET_BODY not in report and SECRET_TITLE not in report
     assert SECRET_BODY not in caplog.text
+
+
+def test_an_entry_page_title_holds_none_of_the_entry(owner, owner_client):
+    # Found as: an entry's title was the page's <title>, so the browser's history and its tab
+    # list kept it (and showed it to whoever used the device next).
+    entry = make_entry(owner, title="Why I still miss Alex")
+    page = owner_client.get(f"/journal/{entry.code}/").content.decode()
+    title = page.split("<title>")[1].split("</title>")[0]
+    assert "Alex" not in title and title.startswith("Journal entry")
+    assert "Why I still miss Alex" in page  # on the page itself, as its heading
