@@ -47,7 +47,6 @@ MAX_LABELS = 30  # distinct Daylio moods: five, or a few more when someone made 
 MAX_LABEL = 40
 MAX_TAGS = 50
 MAX_COLUMNS = 50
-MAX_PROBLEMS_SHOWN = imports.MAX_PROBLEMS_SHOWN
 
 # Daylio's five default moods, best first; the words of our own scale mean the same.
 DAYLIO_MOODS = {"rad": 5, "good": 4, "meh": 3, "bad": 2, "awful": 1}
@@ -122,13 +121,7 @@ class _Reading:
 
     def done(self):
         if self.problems:
-            shown = self.problems[:MAX_PROBLEMS_SHOWN]
-            if len(self.problems) > len(shown):
-                shown.append(f"… and {len(self.problems) - len(shown)} more.")
-            raise ValidationError(
-                ["Nothing was imported, because some entries in the file cannot be read:", *shown],
-                code="bad_entries",
-            )
+            raise imports.refused(self.problems)
         return {"entries": self.count}
 
 
@@ -209,18 +202,6 @@ def _is_markdown(name):
 
 def _top_json(names):
     return [n for n in names if "/" not in n and n.lower().endswith(".json") and not n.startswith(".")]
-
-
-def _member(archive, info, refuse):
-    """A JSON file in a zip, opened for streaming once its header is found believable."""
-    if info.file_size > imports.MAX_JSON:
-        raise imports._too_large(
-            f"its {info.filename} is {info.file_size / 1024 / 1024:,.0f} MB, "
-            f"over {imports.MAX_JSON // 1024 // 1024} MB"
-        )
-    if info.file_size > 1024 * 1024 and info.file_size > imports.MAX_RATIO * max(info.compress_size, 1):
-        raise refuse(f"its {info.filename} is compressed far more than a journal ever is")
-    return archive.open(info)
 
 
 def _json_list(document, key, each, refuse):
@@ -311,7 +292,7 @@ def walk_dayone(upload, on_entry, options=None):
             raise refuse("it has no Journal.json inside")
         for name in names:
             info = archive.getinfo(name)
-            with _member(archive, info, refuse) as stream:
+            with imports.open_member(archive, info, refuse) as stream:
                 _json_list(imports._Document(stream, info.file_size, name, refuse), "entries", each, refuse)
 
     _guarded(read, refuse)

@@ -194,7 +194,7 @@ class _Document:
                 if key == "entries":
                     if "entries" in header:
                         raise _not_export("entries.json has two lists of entries")
-                    header["entries"] = self._entries(header, on_entry)
+                    header["entries"] = self._entries(on_entry)
                 elif key == "own_prompts":
                     if "own_prompts" in header:
                         raise _not_export("entries.json has two lists of own prompts")
@@ -208,7 +208,7 @@ class _Document:
             raise _not_export("entries.json goes on after its end")
         return header
 
-    def _entries(self, header, on_entry):
+    def _entries(self, on_entry):
         too_many = f"it holds more than {MAX_ENTRIES:,} entries, the most one import can add"
         return self._list(on_entry, MAX_ENTRIES, "entries.json has no list of entries", too_many)
 
@@ -294,16 +294,23 @@ def _open(upload):
         info = archive.getinfo("entries.json")
     except KeyError:
         raise _not_export("it has no entries.json inside") from None
+    return open_member(archive, info, _not_export), info.file_size
+
+
+def open_member(archive, info, refuse):
+    """A JSON file in a zip, opened for streaming once its header is found believable: not over
+    MAX_JSON, and not compressed more than MAX_RATIO times (a zip bomb). The size is counted again
+    as it is read (_Document), as a header can lie."""
     if info.file_size > MAX_JSON:
         raise _too_large(
-            f"its entries.json is {info.file_size / 1024 / 1024:,.0f} MB, over {MAX_JSON // 1024 // 1024} MB"
+            f"its {info.filename} is {info.file_size / 1024 / 1024:,.0f} MB, over {MAX_JSON // 1024 // 1024} MB"
         )
     if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-        raise _not_export(
-            f"its entries.json is compressed far more than an export ever is "
+        raise refuse(
+            f"its {info.filename} is compressed far more than a journal ever is "
             f"({info.file_size / 1024 / 1024:,.0f} MB from {info.compress_size / 1024:,.0f} KB)"
         )
-    return archive.open(info), info.file_size
+    return archive.open(info)
 
 
 def _walk(upload, on_entry, options=None, on_own_prompt=None):
@@ -556,15 +563,19 @@ def read_archive(upload, reader=_walk, options=None):
 
     header = _read(reader, upload, check, options, check_own_prompt)
     if problems:
-        shown = problems[:MAX_PROBLEMS_SHOWN]
-        if len(problems) > len(shown):
-            shown.append(f"… and {len(problems) - len(shown)} more.")
-        raise ValidationError(
-            ["Nothing was imported, because some entries or prompts in the file cannot be read:", *shown],
-            code="bad_entries",
-        )
+        raise refused(problems, "entries or prompts")
     first, last = dates or (None, None)
     return Checked(upload, steps, latest, header["entries"], reader, options, first, last, text, codes)
+
+
+def refused(problems, what="entries"):
+    """The refusal of a file with problems: the first MAX_PROBLEMS_SHOWN, and how many more."""
+    shown = problems[:MAX_PROBLEMS_SHOWN]
+    if len(problems) > len(shown):
+        shown.append(f"… and {len(problems) - len(shown)} more.")
+    return ValidationError(
+        [f"Nothing was imported, because some {what} in the file cannot be read:", *shown], code="bad_entries"
+    )
 
 
 # Adding the entries

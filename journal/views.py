@@ -538,9 +538,11 @@ def import_job(request, job):
         if job.finished
         else Entry.objects.none()
     )
+    stale = import_jobs.is_stale(job)
     context = {
         "job": job,
-        "stale": import_jobs.is_stale(job),
+        "stale": stale,
+        "active": not job.finished and not stale,  # still being added: polled, and can be stopped
         "shown": shown.only("code", "title", "created_at", "deleted_at"),
     }
     template = "journal/import_job.html"
