@@ -385,7 +385,8 @@ def _moment(record, name, required, latest):
         in_range = False
     if not in_range:
         raise ValueError(f"its {label} date {_quoted(value)} is not between 1 January 1970 and tomorrow")
-    return moment
+    # In UTC: PostgreSQL refuses an offset past 15:59, which ISO 8601 (and Python) allow up to 23:59.
+    return moment.astimezone(UTC)
 
 
 def _link(record, steps):

@@ -4,7 +4,7 @@ import json
 import time
 import uuid
 import zipfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -357,3 +357,12 @@ def test_a_zip_of_very_many_small_files_is_refused_before_its_directory_is_read(
         response = upload(owner_client, buffer.getvalue(), name=name)
         # The count its end record claims: said before zipfile read the directory.
         assert_refused(response, f"the zip holds {count + 1:,} files")
+
+
+def test_a_date_with_an_offset_postgresql_does_not_take_is_imported_as_the_same_moment(owner, owner_client):
+    # Found by the fuzz test on PostgreSQL: "+23:59" is a valid ISO 8601 offset that PostgreSQL
+    # refuses ("time zone displacement out of range"), a 500 from the import.
+    response = upload(owner_client, archive_of(record(created_at="2026-01-01T00:00:00+23:59")))
+    assert response.status_code == 200
+    stored = Entry.objects.get(owner=owner).created_at
+    assert stored == datetime(2025, 12, 31, 0, 1, tzinfo=UTC)
